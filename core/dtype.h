@@ -1,0 +1,45 @@
+// Element types that appear in DeepSeek checkpoints (safetensors dtype strings) and the scalar
+// conversions between them. Bulk conversions live in kernels/; these are the exact reference forms.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+namespace sieve {
+
+enum class DType { kF8E4M3, kBF16, kF16, kF32, kF64, kI8, kU8, kI16, kI32, kI64, kBool };
+
+// Bytes per element.
+size_t DTypeSize(DType dtype);
+// The safetensors spelling: "F8_E4M3", "BF16", "F32", ...
+std::string_view DTypeName(DType dtype);
+std::optional<DType> ParseDType(std::string_view name);
+
+// bfloat16: the top 16 bits of an IEEE float32.
+inline float Bf16ToFloat(uint16_t bits) {
+  const uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// Round-to-nearest-even, as torch's .to(torch.bfloat16); NaN stays NaN.
+inline uint16_t FloatToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  const uint32_t rounding_bias = 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>((u + rounding_bias) >> 16);
+}
+
+float F16ToFloat(uint16_t bits);
+
+// FP8 e4m3 "fn" (OCP FP8, as torch.float8_e4m3fn): 1 sign, 4 exponent (bias 7), 3 mantissa bits;
+// no infinities, 0x7f/0xff are NaN, largest finite 448.
+float E4m3ToFloat(uint8_t bits);
+// Round-to-nearest-even and saturate to +-448 (the checkpoint quantiser's behaviour); NaN -> 0x7f.
+uint8_t FloatToE4m3(float f);
+
+}  // namespace sieve

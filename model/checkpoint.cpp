@@ -1,0 +1,169 @@
+// Checkpoint opening and validation.
+#include "model/checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/logging.h"
+#include "model/tensor_names.h"
+
+namespace sieve::model {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool IsOneOf(DType d, std::initializer_list<DType> allowed) {
+  for (DType a : allowed)
+    if (a == d) return true;
+  return false;
+}
+
+std::string Mismatch(const std::string& file, const std::string& name, const std::string& what,
+                     const std::string& got, const std::string& expected) {
+  return file + ": " + name + ": " + what + " " + got + ", expected " + expected;
+}
+
+// Maps tensor name -> shard file name, from the index or from the single file.
+StatusOr<std::vector<std::string>> ShardFiles(const std::string& dir, std::map<std::string, std::string>* weight_map) {
+  const fs::path index = fs::path(dir) / "model.safetensors.index.json";
+  const fs::path single = fs::path(dir) / "model.safetensors";
+  std::vector<std::string> files;
+  if (fs::exists(index)) {
+    std::ifstream in(index);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json j;
+    try {
+      j = json::parse(ss.str());
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument(index.string() + ": not valid JSON: " + e.what());
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+      return Status::InvalidArgument(index.string() + ": missing \"weight_map\" object");
+    std::set<std::string> seen;
+    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+      if (!it.value().is_string())
+        return Status::InvalidArgument(index.string() + ": weight_map entry " + it.key() + " is not a file name");
+      const std::string file = it.value().get<std::string>();
+      if (file.find('/') != std::string::npos || file == ".." || file.empty())
+        return Status::InvalidArgument(index.string() + ": weight_map entry " + it.key() + " names a file outside the folder: " + file);
+      (*weight_map)[it.key()] = file;
+      if (seen.insert(file).second) files.push_back(file);
+    }
+    return files;
+  }
+  if (fs::exists(single)) return std::vector<std::string>{"model.safetensors"};
+  return Status::NotFound(dir + ": no model.safetensors.index.json or model.safetensors");
+}
+
+}  // namespace
+
+Status ValidateTensor(const TensorSpec& spec, const ConstTensorView* view, const ConstTensorView* scale,
+                      const ModelConfig& config, const std::string& file) {
+  if (view == nullptr) return Status::NotFound(file + ": missing tensor " + spec.name);
+  if (view->shape != spec.shape)
+    return Status::InvalidArgument(
+        Mismatch(file, spec.name, "shape", ShapeToString(view->shape), ShapeToString(spec.shape)));
+  const std::string got_dtype(DTypeName(view->dtype));
+  switch (spec.kind) {
+    case TensorKind::kLinear:
+      if (config.is_fp8()) {
+        if (view->dtype != DType::kF8E4M3)
+          return Status::InvalidArgument(Mismatch(file, spec.name, "dtype", got_dtype, "F8_E4M3"));
+        const std::string sname = ScaleName(spec.name);
+        if (scale == nullptr) return Status::NotFound(file + ": missing tensor " + sname);
+        const Shape want = ScaleShape(spec.shape, config);
+        if (scale->dtype != DType::kF32)
+          return Status::InvalidArgument(Mismatch(file, sname, "dtype", std::string(DTypeName(scale->dtype)), "F32"));
+        if (scale->shape != want)
+          return Status::InvalidArgument(Mismatch(
+              file, sname, "shape", ShapeToString(scale->shape),
+              ShapeToString(want) + " for weight " + ShapeToString(spec.shape) + " in " +
+                  std::to_string(config.quantization_config.weight_block_size[0]) + "x" +
+                  std::to_string(config.quantization_config.weight_block_size[1]) + " blocks"));
+      } else if (!IsOneOf(view->dtype, {DType::kBF16, DType::kF16, DType::kF32})) {
+        return Status::InvalidArgument(Mismatch(file, spec.name, "dtype", got_dtype, "BF16, F16 or F32 (no quantization_config)"));
+      }
+      break;
+    case TensorKind::kDense:
+    case TensorKind::kNormWeight:
+    case TensorKind::kBias:
+      if (!IsOneOf(view->dtype, {DType::kBF16, DType::kF16, DType::kF32}))
+        return Status::InvalidArgument(Mismatch(file, spec.name, "dtype", got_dtype, "BF16, F16 or F32"));
+      break;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir) {
+  if (!fs::is_directory(dir)) return Status::NotFound(dir + ": not a directory");
+  std::unique_ptr<Checkpoint> ckpt(new Checkpoint());
+  ckpt->dir_ = dir;
+  SIEVE_ASSIGN_OR_RETURN(ckpt->config_, LoadModelConfig((fs::path(dir) / "config.json").string()));
+  std::map<std::string, std::string> weight_map;
+  SIEVE_ASSIGN_OR_RETURN(std::vector<std::string> files, ShardFiles(dir, &weight_map));
+  std::map<std::string, const SafetensorsFile*> by_file;
+  for (const std::string& f : files) {
+    SIEVE_ASSIGN_OR_RETURN(auto shard, SafetensorsFile::Open((fs::path(dir) / f).string()));
+    by_file[f] = shard.get();
+    for (const auto& [name, view] : shard->tensors()) {
+      if (ckpt->tensors_.count(name))
+        return Status::InvalidArgument(shard->path() + ": tensor " + name + " appears in two shards");
+      ckpt->tensors_[name] = &view;
+    }
+    ckpt->shards_.push_back(std::move(shard));
+  }
+  // The index must not promise tensors its shards lack.
+  for (const auto& [name, file] : weight_map) {
+    const ConstTensorView* v = by_file.at(file)->Find(name);
+    if (v == nullptr)
+      return Status::NotFound((fs::path(dir) / file).string() + ": missing tensor " + name +
+                              " (listed in model.safetensors.index.json)");
+  }
+  auto where = [&](const std::string& name) {
+    auto it = weight_map.find(name);
+    const std::string file = it != weight_map.end() ? it->second : files.front();
+    return (fs::path(dir) / file).string();
+  };
+  for (const TensorSpec& spec : ExpectedTensors(ckpt->config_)) {
+    const ConstTensorView* view = ckpt->Find(spec.name);
+    const ConstTensorView* scale = ckpt->Find(ScaleName(spec.name));
+    SIEVE_RETURN_IF_ERROR(ValidateTensor(spec, view, scale, ckpt->config_, where(spec.name)));
+  }
+  return ckpt;
+}
+
+const ConstTensorView* Checkpoint::Find(const std::string& name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : it->second;
+}
+
+const ConstTensorView& Checkpoint::Get(const std::string& name) const {
+  const ConstTensorView* v = Find(name);
+  SIEVE_CHECK(v != nullptr) << "tensor " << name << " was not validated";
+  return *v;
+}
+
+LinearWeight Checkpoint::Linear(const std::string& prefix) const {
+  LinearWeight w;
+  w.weight = Get(prefix + ".weight");
+  if (config_.is_fp8()) {
+    w.scale_inv = &Get(prefix + ".weight_scale_inv");
+    w.block_rows = config_.quantization_config.weight_block_size[0];
+    w.block_cols = config_.quantization_config.weight_block_size[1];
+  }
+  return w;
+}
+
+size_t Checkpoint::TotalBytes() const {
+  size_t total = 0;
+  for (const auto& [name, view] : tensors_) total += view->nbytes;
+  return total;
+}
+
+}  // namespace sieve::model

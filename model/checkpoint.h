@@ -1,0 +1,61 @@
+// Checkpoint: a Hugging Face DeepSeek checkpoint folder (config.json + model.safetensors.index.json and
+// shards, or one model.safetensors), memory-mapped and validated against the config's tensor table
+// before any compute. Tensors are views into the mappings: nothing is converted or copied up front.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+#include "model/tensor_names.h"
+
+namespace sieve::model {
+
+// A projection weight y = W x with W [rows=out, cols=in]. In an FP8 checkpoint `weight` is F8_E4M3 and
+// `scale_inv` F32 [ceil(rows/block_rows), ceil(cols/block_cols)]: despite its name it multiplies,
+// W[o, i] = e4m3(weight[o, i]) * scale_inv[o / block_rows, i / block_cols]. Otherwise `scale_inv` is
+// null and `weight` is BF16 / F16 / F32.
+struct LinearWeight {
+  ConstTensorView weight;
+  const ConstTensorView* scale_inv = nullptr;
+  int64_t block_rows = 128;
+  int64_t block_cols = 128;
+
+  int64_t rows() const { return weight.shape[0]; }
+  int64_t cols() const { return weight.shape[1]; }
+};
+
+class Checkpoint {
+ public:
+  // Reads config.json, maps every shard, validates every tensor. Errors name the file and tensor.
+  static StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const ModelConfig& config() const { return config_; }
+  // Validated tensors only; a name not in the tensor table is a programming error (CHECK).
+  const ConstTensorView& Get(const std::string& name) const;
+  const ConstTensorView* Find(const std::string& name) const;
+  // `prefix` without ".weight": "model.layers.0.self_attn.q_a_proj".
+  LinearWeight Linear(const std::string& prefix) const;
+  // Bytes of all mapped tensor data.
+  size_t TotalBytes() const;
+  size_t NumTensors() const { return tensors_.size(); }
+
+ private:
+  Checkpoint() = default;
+  std::string dir_;
+  ModelConfig config_;
+  std::vector<std::unique_ptr<SafetensorsFile>> shards_;
+  std::map<std::string, const ConstTensorView*> tensors_;
+};
+
+// Validates one tensor against its spec; returns a message naming file, tensor, expected and got.
+Status ValidateTensor(const TensorSpec& spec, const ConstTensorView* view, const ConstTensorView* scale,
+                      const ModelConfig& config, const std::string& file);
+
+}  // namespace sieve::model

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs Sieve's build and test dependencies from Debian 12's apt (and npm for the e2e test clients).
+set -euo pipefail
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+      libcpp-httplib-dev libpcre2-dev libhwy-dev libfmt-dev libspdlog-dev libcli11-dev libssl-dev
+      zlib1g-dev curl ca-certificates nodejs npm)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
