@@ -6,6 +6,7 @@
 
 namespace sieve::cli {
 
+namespace {
 void RegisterInspect(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("inspect", "Validate a checkpoint folder and print a summary");
   auto dir = std::make_shared<std::string>();
@@ -32,5 +33,9 @@ void RegisterInspect(CLI::App& app, int* exit_code) {
     std::printf("%s\n", j.dump(2).c_str());
   });
 }
+
+}  // namespace
+
+SIEVE_SUBCOMMAND(RegisterInspect);
 
 }  // namespace sieve::cli

@@ -1,10 +1,21 @@
-// `sieve`: one binary, one subcommand per file in cli/.
+// `sieve`: one binary, one subcommand per file in cli/ (each registers itself with SIEVE_SUBCOMMAND).
 #include <cstdio>
+#include <vector>
 
 #include "cli/subcommands.h"
 #include "core/logging.h"
 
 namespace sieve::cli {
+std::vector<RegisterFn>& Registry() {
+  static std::vector<RegisterFn> registry;
+  return registry;
+}
+
+bool AddSubcommand(RegisterFn fn) {
+  Registry().push_back(std::move(fn));
+  return true;
+}
+
 void PrintError(const std::string& message) { std::fprintf(stderr, "sieve: %s\n", message.c_str()); }
 }  // namespace sieve::cli
 
@@ -13,7 +24,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "sieve 0.1.0");
   int exit_code = 0;
-  sieve::cli::RegisterInspect(app, &exit_code);
+  for (const auto& fn : sieve::cli::Registry()) fn(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

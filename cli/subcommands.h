@@ -1,14 +1,24 @@
-// The `sieve` subcommands: each file in cli/ registers one with the CLI11 app and returns the exit code
-// through *exit_code when it runs (0 ok, 1 runtime failure, 2 usage).
+// The `sieve` subcommands. Each file in cli/ defines one and registers it at static-initialisation time
+// with SIEVE_SUBCOMMAND, so adding a subcommand touches no other file. A subcommand reports its exit
+// code through *exit_code (0 ok, 1 runtime failure, 2 usage).
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
 
 namespace sieve::cli {
 
-void RegisterInspect(CLI::App& app, int* exit_code);
+using RegisterFn = std::function<void(CLI::App& app, int* exit_code)>;
+// Adds a subcommand registrar; returns true so it can initialise a static.
+bool AddSubcommand(RegisterFn fn);
 
 // Prints "sieve: <message>" on stderr: the CLI's one-line error form.
 void PrintError(const std::string& message);
 
 }  // namespace sieve::cli
+
+#define SIEVE_SUBCOMMAND_CONCAT_INNER(a, b) a##b
+#define SIEVE_SUBCOMMAND_CONCAT(a, b) SIEVE_SUBCOMMAND_CONCAT_INNER(a, b)
+#define SIEVE_SUBCOMMAND(fn) \
+  static const bool SIEVE_SUBCOMMAND_CONCAT(sieve_subcommand_registered_, __LINE__) = ::sieve::cli::AddSubcommand(fn)

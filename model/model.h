@@ -1,0 +1,38 @@
+// Model: the DeepSeek-V3.2 forward pass (MLA + DSA lightning indexer + DeepSeekMoE, and the MTP layer)
+// over a validated Checkpoint, reading weights in place (FP8 blocks, BF16) and activations in fp32.
+// Thread-compatible: one step at a time; the engine's step loop owns the calls.
+#pragma once
+
+#include <memory>
+
+#include "core/status.h"
+#include "model/checkpoint.h"
+#include "model/forward_batch.h"
+#include "model/paged_kv_cache.h"
+
+namespace sieve::model {
+
+struct ModelOptions {
+  int num_threads = 0;        // 0: all cores
+  bool enable_mtp = false;    // also set up the MTP layer (speculative decoding)
+  bool dense_attention = false;  // ignore the indexer (attend to all tokens): for comparisons only
+};
+
+class Model {
+ public:
+  static StatusOr<std::unique_ptr<Model>> Load(std::shared_ptr<const Checkpoint> checkpoint,
+                                               const ModelOptions& options);
+  virtual ~Model() = default;
+
+  virtual const ModelConfig& config() const = 0;
+  // Layers the KV cache must hold: decoder layers (+ MTP layers when enabled).
+  virtual int64_t num_cache_layers() const = 0;
+  // Runs one step: appends every chunk's tokens to the cache and returns the logits asked for.
+  virtual Status Forward(const ForwardBatch& batch, PagedKvCache& cache, ForwardOutput* out) = 0;
+  // The MTP layer (DeepSeek-V3 report sec. 2.2) on the same batch shape: chunk tokens are the *next*
+  // tokens t[i+1] and `hidden` [n_tokens, hidden_size] the main model's final-norm hidden of t[i].
+  virtual Status ForwardMtp(const ForwardBatch& batch, const Tensor& hidden, PagedKvCache& cache,
+                            ForwardOutput* out) = 0;
+};
+
+}  // namespace sieve::model

@@ -1,0 +1,57 @@
+// PagedKvCache: the bytes of the KV cache, in fixed-size blocks of `block_size` tokens (vLLM's paged
+// attention layout). The engine owns which block belongs to which sequence (engine/block_pool); the
+// model reads and writes entries through a sequence's block table: token t of a sequence lives in block
+// block_table[t / block_size] at slot t % block_size.
+//
+// Per token and per layer (decoder layers, then the MTP layers) it holds what DeepSeek-V3.2's absorbed
+// MLA and lightning indexer need, never expanded K/V:
+//   latent   [kv_lora_rank]      kv_a_layernorm(compressed kv)                  (512 in the real model)
+//   k_rope   [qk_rope_head_dim]  RoPE'd shared key                               (64)
+//   index_k  [index_head_dim]    indexer key after LayerNorm, RoPE and Hadamard  (128; only with DSA)
+// stored as `dtype` (fp32 by default; bf16; fp8 e4m3 with one fp32 scale per token and vector).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/config.h"
+
+namespace sieve::model {
+
+enum class KvCacheDtype { kF32, kBF16, kFP8 };
+// "auto" (= f32 for --numerics fp32), "float32", "bf16"/"bfloat16", "fp8"/"fp8_e4m3".
+StatusOr<KvCacheDtype> ParseKvCacheDtype(const std::string& name);
+
+class PagedKvCache {
+ public:
+  // `num_layers` = decoder layers + MTP layers that will be run.
+  PagedKvCache(const ModelConfig& config, int64_t num_layers, int64_t num_blocks, int64_t block_size,
+               KvCacheDtype dtype);
+
+  // Bytes one token occupies over all `num_layers` layers (for sizing from a memory budget).
+  static int64_t BytesPerToken(const ModelConfig& config, int64_t num_layers, KvCacheDtype dtype);
+
+  int64_t num_blocks() const { return num_blocks_; }
+  int64_t block_size() const { return block_size_; }
+  int64_t num_layers() const { return num_layers_; }
+  KvCacheDtype dtype() const { return dtype_; }
+
+  // Writes / reads one token's entries. `block` and `slot` come from the sequence's block table.
+  void Write(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope,
+             const float* index_k);
+  void ReadLatent(int64_t layer, int64_t block, int64_t slot, float* latent, float* k_rope) const;
+  void ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const;
+  // Copies every layer's entries of a block (copy-on-write of a shared, partially filled block).
+  void CopyBlock(int64_t src_block, int64_t dst_block);
+
+ private:
+  int64_t kv_lora_rank_, qk_rope_head_dim_, index_head_dim_;
+  int64_t num_layers_, num_blocks_, block_size_;
+  KvCacheDtype dtype_;
+  int64_t token_bytes_;  // one token, one layer
+  std::vector<uint8_t> storage_;  // [num_blocks, num_layers, block_size, token_bytes_]
+};
+
+}  // namespace sieve::model
