@@ -6,7 +6,7 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
       libcpp-httplib-dev libpcre2-dev libhwy-dev libfmt-dev libspdlog-dev libcli11-dev libssl-dev
-      zlib1g-dev curl ca-certificates nodejs npm)
+      zlib1g-dev curl ca-certificates nodejs npm clang libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
