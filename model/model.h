@@ -8,6 +8,7 @@
 #include "core/status.h"
 #include "model/checkpoint.h"
 #include "model/forward_batch.h"
+#include "model/forward_trace.h"
 #include "model/paged_kv_cache.h"
 
 namespace sieve::model {
@@ -16,6 +17,11 @@ struct ModelOptions {
   int num_threads = 0;        // 0: all cores
   bool enable_mtp = false;    // also set up the MTP layer (speculative decoding)
   bool dense_attention = false;  // ignore the indexer (attend to all tokens): for comparisons only
+  // vLLM's MTP convention: zero the MTP embedding at position 0 (SGLang and the default keep it).
+  bool mtp_zero_first_embedding = false;
+  // Tests only: when set, each Forward / ForwardMtp records its intermediates here (layer index =
+  // cache layer, so the MTP block is num_hidden_layers). Must outlive the model.
+  ForwardTrace* trace = nullptr;
 };
 
 class Model {

@@ -9,6 +9,11 @@
 //   k_rope   [qk_rope_head_dim]  RoPE'd shared key                               (64)
 //   index_k  [index_head_dim]    indexer key after LayerNorm, RoPE and Hadamard  (128; only with DSA)
 // stored as `dtype` (fp32 by default; bf16; fp8 e4m3 with one fp32 scale per token and vector).
+//
+// Byte layout of one token of one layer (token_bytes): latent, then k_rope, then index_k, each as
+// `dtype` elements back to back; with fp8 the three fp32 scales (amax / 448, so codes use the full
+// e4m3 range; 1 for an all-zero vector) follow in the same order. Blocks are laid out
+// [num_blocks, num_layers, block_size, token_bytes], so one block holds every layer of its tokens.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +46,9 @@ class PagedKvCache {
   // Writes / reads one token's entries. `block` and `slot` come from the sequence's block table.
   void Write(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope,
              const float* index_k);
+  // The two halves of Write, for MLA and the indexer which compute them at different times.
+  void WriteLatent(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope);
+  void WriteIndexKey(int64_t layer, int64_t block, int64_t slot, const float* index_k);
   void ReadLatent(int64_t layer, int64_t block, int64_t slot, float* latent, float* k_rope) const;
   void ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const;
   // Copies every layer's entries of a block (copy-on-write of a shared, partially filled block).
@@ -50,6 +58,11 @@ class PagedKvCache {
   int64_t kv_lora_rank_, qk_rope_head_dim_, index_head_dim_;
   int64_t num_layers_, num_blocks_, block_size_;
   KvCacheDtype dtype_;
+  uint8_t* Entry(int64_t layer, int64_t block, int64_t slot);
+  const uint8_t* Entry(int64_t layer, int64_t block, int64_t slot) const;
+  void Store(uint8_t* entry, int64_t vector, int64_t offset, int64_t n, const float* values);
+  void Load(const uint8_t* entry, int64_t vector, int64_t offset, int64_t n, float* values) const;
+
   int64_t token_bytes_;  // one token, one layer
   std::vector<uint8_t> storage_;  // [num_blocks, num_layers, block_size, token_bytes_]
 };

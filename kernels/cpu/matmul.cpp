@@ -1,0 +1,160 @@
+// SIMD bodies of kernels/matmul.h, compiled once per Highway target (foreach_target) and chosen at
+// runtime with HWY_DYNAMIC_DISPATCH. Weights are decoded to fp32 a few rows at a time, right before use,
+// and each decoded tile serves every token of the batch (prefill reads each weight byte once).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/cpu/matmul.cpp"
+#include <hwy/foreach_target.h>  // must come before highway.h
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/matmul.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace sieve::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// e4m3 "fn" -> fp32 without a table: placing the 7 magnitude bits at bit 20 makes a float32 whose
+// value is e4m3 * 2^-120 for normal and subnormal codes alike (4-bit exponent lands in the float's
+// exponent field, 3-bit mantissa at its top), so one exact multiply by 2^120 restores it; the block
+// scale is then applied with one rounding, as the reference's `e4m3.float() * scale`.
+void DecodeE4m3(const uint8_t* src, float scale, int64_t n, float* out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<uint8_t, decltype(df)> d8;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const auto exp_shift = hn::Set(df, 0x1p120f);
+  const auto vscale = hn::Set(df, scale);
+  const auto nan = hn::Set(df, std::numeric_limits<float>::quiet_NaN());
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto bits = hn::PromoteTo(du, hn::LoadU(d8, src + i));
+    const auto magnitude = hn::And(bits, hn::Set(du, 0x7Fu));
+    const auto sign = hn::ShiftLeft<24>(hn::And(bits, hn::Set(du, 0x80u)));
+    const auto f = hn::BitCast(df, hn::Or(sign, hn::ShiftLeft<20>(magnitude)));
+    const auto v = hn::Mul(hn::Mul(f, exp_shift), vscale);
+    const auto is_nan = hn::RebindMask(df, hn::Eq(magnitude, hn::Set(du, 0x7Fu)));  // 0x7f/0xff
+    hn::StoreU(hn::IfThenElse(is_nan, nan, v), df, out + i);
+  }
+  for (; i < n; ++i) out[i] = E4m3ToFloat(src[i]) * scale;
+}
+
+void DecodeBf16(const uint16_t* src, int64_t n, float* out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<uint16_t, decltype(df)> d16;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto bits = hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, src + i)));
+    hn::StoreU(hn::BitCast(df, bits), df, out + i);
+  }
+  for (; i < n; ++i) out[i] = Bf16ToFloat(src[i]);
+}
+
+// Columns [c0, c1) of row r of w, as fp32.
+void DecodeRange(const WeightMatrix& w, int64_t r, int64_t c0, int64_t c1, float* out) {
+  const std::byte* row = w.RowBytes(r);
+  switch (w.dtype) {
+    case DType::kF8E4M3: {
+      const float* scales = w.scale_inv + ((w.row_begin + r) / w.block_rows) * w.scale_cols;
+      for (int64_t c = c0; c < c1;) {  // one segment per column block: each has its own scale
+        const int64_t end = std::min(c1, (c / w.block_cols + 1) * w.block_cols);
+        DecodeE4m3(reinterpret_cast<const uint8_t*>(row) + c, scales[c / w.block_cols], end - c, out + (c - c0));
+        c = end;
+      }
+      break;
+    }
+    case DType::kBF16: DecodeBf16(reinterpret_cast<const uint16_t*>(row) + c0, c1 - c0, out); break;
+    case DType::kF32: std::memcpy(out, reinterpret_cast<const float*>(row) + c0, (c1 - c0) * sizeof(float)); break;
+    default:  // F16: rare in DeepSeek checkpoints; the scalar conversion is enough
+      for (int64_t c = c0; c < c1; ++c) {
+        uint16_t bits;
+        std::memcpy(&bits, row + 2 * c, 2);
+        out[c - c0] = F16ToFloat(bits);
+      }
+  }
+}
+
+float DotImpl(const float* a, const float* b, int64_t n) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  auto s0 = hn::Zero(df), s1 = hn::Zero(df), s2 = hn::Zero(df), s3 = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    s0 = hn::MulAdd(hn::LoadU(df, a + i), hn::LoadU(df, b + i), s0);
+    s1 = hn::MulAdd(hn::LoadU(df, a + i + lanes), hn::LoadU(df, b + i + lanes), s1);
+    s2 = hn::MulAdd(hn::LoadU(df, a + i + 2 * lanes), hn::LoadU(df, b + i + 2 * lanes), s2);
+    s3 = hn::MulAdd(hn::LoadU(df, a + i + 3 * lanes), hn::LoadU(df, b + i + 3 * lanes), s3);
+  }
+  for (; i + lanes <= n; i += lanes) s0 = hn::MulAdd(hn::LoadU(df, a + i), hn::LoadU(df, b + i), s0);
+  float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void AxpyImpl(float alpha, const float* x, float* y, int64_t n) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const auto va = hn::Set(df, alpha);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(hn::MulAdd(va, hn::LoadU(df, x + i), hn::LoadU(df, y + i)), df, y + i);
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// Rows decoded together: small enough to stay in L1/L2 for the real model's 7168 columns, large enough
+// that each activation row is loaded once per tile instead of once per weight row.
+constexpr int64_t kTileRows = 4;
+
+void MatmulImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  pool.ParallelFor(w.rows, [&](int64_t r0, int64_t r1) {
+    std::vector<float> tile(static_cast<size_t>(kTileRows * w.cols));
+    for (int64_t r = r0; r < r1; r += kTileRows) {
+      const int64_t tile_rows = std::min(kTileRows, r1 - r);
+      for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile.data() + k * w.cols);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t k = 0; k < tile_rows; ++k)
+          y[t * w.rows + r + k] = DotImpl(x + t * w.cols, tile.data() + k * w.cols, w.cols);
+    }
+  });
+}
+
+void MatmulTransposedImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  pool.ParallelFor(w.cols, [&](int64_t c0, int64_t c1) {
+    std::vector<float> row(static_cast<size_t>(c1 - c0));
+    for (int64_t t = 0; t < n; ++t) std::fill(y + t * w.cols + c0, y + t * w.cols + c1, 0.0f);
+    for (int64_t r = 0; r < w.rows; ++r) {  // fixed order over r: same sums for any split of columns
+      DecodeRange(w, r, c0, c1, row.data());
+      for (int64_t t = 0; t < n; ++t) AxpyImpl(x[t * w.rows + r], row.data(), y + t * w.cols + c0, c1 - c0);
+    }
+  }, /*grain=*/16);
+}
+
+void DequantizeRowImpl(const WeightMatrix& w, int64_t r, float* out) { DecodeRange(w, r, 0, w.cols, out); }
+
+}  // namespace sieve::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace sieve::kernels {
+HWY_EXPORT(MatmulImpl);
+HWY_EXPORT(MatmulTransposedImpl);
+HWY_EXPORT(DequantizeRowImpl);
+HWY_EXPORT(DotImpl);
+HWY_EXPORT(AxpyImpl);
+
+void Matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  HWY_DYNAMIC_DISPATCH(MatmulImpl)(w, x, n, y, pool);
+}
+void MatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  HWY_DYNAMIC_DISPATCH(MatmulTransposedImpl)(w, x, n, y, pool);
+}
+void DequantizeRow(const WeightMatrix& w, int64_t r, float* out) { HWY_DYNAMIC_DISPATCH(DequantizeRowImpl)(w, r, out); }
+float Dot(const float* a, const float* b, int64_t n) { return HWY_DYNAMIC_DISPATCH(DotImpl)(a, b, n); }
+void Axpy(float alpha, const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(AxpyImpl)(alpha, x, y, n); }
+}  // namespace sieve::kernels
+#endif

@@ -1,0 +1,43 @@
+// One transformer block (see decoder_layer.h).
+#include "model/decoder_layer.h"
+
+#include "kernels/norm.h"
+#include "model/tensor_names.h"
+#include "model/weight_views.h"
+
+namespace sieve::model {
+
+DecoderLayer::DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope)
+    : hidden_(ckpt.config().hidden_size),
+      eps_(static_cast<float>(ckpt.config().rms_norm_eps)),
+      attn_norm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "input_layernorm.weight"))),
+      ffn_norm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "post_attention_layernorm.weight"))),
+      attn_(ckpt, layer, rope) {
+  if (ckpt.config().is_moe_layer(layer))
+    moe_ = std::make_unique<Moe>(ckpt, LayerPrefix(layer) + "mlp");
+  else
+    mlp_ = std::make_unique<Mlp>(ckpt, LayerPrefix(layer) + "mlp");
+}
+
+void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer, PagedKvCache& cache,
+                           const ForwardContext& ctx) const {
+  const int64_t n = step.n_tokens();
+  std::vector<float> x(n * hidden_), y(n * hidden_);  // [n, hidden]
+  kernels::RmsNorm(h, attn_norm_.data(), n, hidden_, eps_, x.data());
+  attn_.Forward(step, x.data(), cache_layer, cache, ctx, y.data());
+  for (int64_t i = 0; i < n * hidden_; ++i) h[i] += y[i];
+  kernels::RmsNorm(h, ffn_norm_.data(), n, hidden_, eps_, x.data());
+  if (moe_) {
+    Routing routing;
+    moe_->Forward(x.data(), n, y.data(), *ctx.pool, ctx.trace ? &routing : nullptr);
+    if (ctx.trace) {
+      ctx.trace->moe_expert_ids[cache_layer] = routing.experts;
+      ctx.trace->moe_expert_weights[cache_layer] = routing.weights;
+    }
+  } else {
+    mlp_->Forward(x.data(), n, y.data(), *ctx.pool);
+  }
+  for (int64_t i = 0; i < n * hidden_; ++i) h[i] += y[i];
+}
+
+}  // namespace sieve::model

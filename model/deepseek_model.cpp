@@ -1,0 +1,110 @@
+// The whole forward pass (see deepseek_model.h) and Model::Load.
+#include "model/deepseek_model.h"
+
+#include <algorithm>
+
+#include "kernels/matmul.h"
+#include "kernels/norm.h"
+#include "model/step_tokens.h"
+#include "model/weight_views.h"
+
+namespace sieve::model {
+
+namespace {
+
+// The token rows each sequence asks logits for, and where its output rows begin.
+std::vector<int64_t> OutputRows(const StepTokens& step, ForwardOutput* out) {
+  std::vector<int64_t> rows;
+  out->row_begin.clear();
+  for (int64_t s = 0; s < step.n_seqs(); ++s) {
+    out->row_begin.push_back(static_cast<int64_t>(rows.size()));
+    switch (step.batch->seqs[s].logits) {
+      case SequenceChunk::Logits::kNone: break;
+      case SequenceChunk::Logits::kLast: rows.push_back(step.seq_begin[s + 1] - 1); break;
+      case SequenceChunk::Logits::kAll:
+        for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) rows.push_back(t);
+        break;
+    }
+  }
+  out->row_begin.push_back(static_cast<int64_t>(rows.size()));
+  return rows;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options) {
+  const ModelConfig& c = checkpoint->config();
+  if (options.enable_mtp && c.num_nextn_predict_layers == 0)
+    return Status::FailedPrecondition(checkpoint->dir() + ": MTP requested but num_nextn_predict_layers is 0");
+  if (c.has_indexer() && (c.index_head_dim & (c.index_head_dim - 1)) != 0)
+    return Status::InvalidArgument(checkpoint->dir() + ": index_head_dim " + std::to_string(c.index_head_dim) +
+                                   " is not a power of two (the Hadamard rotation needs one)");
+  if (c.has_indexer() && c.index_head_dim < c.qk_rope_head_dim)
+    return Status::InvalidArgument(checkpoint->dir() + ": index_head_dim smaller than qk_rope_head_dim");
+  return std::unique_ptr<Model>(new DeepseekModel(std::move(checkpoint), options));
+}
+
+DeepseekModel::DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options)
+    : checkpoint_(std::move(checkpoint)),
+      options_(options),
+      pool_(std::make_unique<kernels::ThreadPool>(options.num_threads)),
+      rope_(checkpoint_->config()),
+      embed_(DenseMatrix(checkpoint_->Get("model.embed_tokens.weight"))),
+      lm_head_(DenseMatrix(checkpoint_->Get("lm_head.weight"))),
+      final_norm_(FloatVector(checkpoint_->Get("model.norm.weight"))) {
+  const ModelConfig& c = checkpoint_->config();
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) layers_.push_back(std::make_unique<DecoderLayer>(*checkpoint_, l, rope_));
+  if (options.enable_mtp) mtp_ = std::make_unique<MtpLayer>(*checkpoint_, c.num_hidden_layers, rope_);
+}
+
+int64_t DeepseekModel::num_cache_layers() const { return config().num_hidden_layers + (mtp_ ? 1 : 0); }
+
+ForwardContext DeepseekModel::Context() const {
+  if (options_.trace) options_.trace->Reset(num_cache_layers());
+  return {pool_.get(), options_.dense_attention, options_.trace};
+}
+
+Status DeepseekModel::Forward(const ForwardBatch& batch, PagedKvCache& cache, ForwardOutput* out) {
+  const ModelConfig& c = config();
+  SIEVE_ASSIGN_OR_RETURN(StepTokens step, MakeStepTokens(batch, c, cache, num_cache_layers()));
+  const ForwardContext ctx = Context();
+  const int64_t n = step.n_tokens(), d = c.hidden_size;
+  std::vector<float> h(n * d);  // [n, hidden]: the residual stream
+  for (int64_t t = 0; t < n; ++t) kernels::DequantizeRow(embed_, step.token_ids[t], h.data() + t * d);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    layers_[l]->Forward(step, h.data(), static_cast<int64_t>(l), cache, ctx);
+    if (ctx.trace) ctx.trace->hidden_after_layer[l] = h;
+  }
+  const std::vector<int64_t> rows = OutputRows(step, out);
+  const int64_t m = static_cast<int64_t>(rows.size());
+  out->hidden = Tensor({m, d});
+  for (int64_t i = 0; i < m; ++i)
+    kernels::RmsNorm(h.data() + rows[i] * d, final_norm_.data(), 1, d, static_cast<float>(c.rms_norm_eps),
+                     out->hidden.ptr() + i * d);
+  out->logits = Tensor({m, c.vocab_size});
+  kernels::Matmul(lm_head_, out->hidden.ptr(), m, out->logits.ptr(), *pool_);
+  return Status::Ok();
+}
+
+Status DeepseekModel::ForwardMtp(const ForwardBatch& batch, const Tensor& hidden, PagedKvCache& cache,
+                                 ForwardOutput* out) {
+  if (!mtp_) return Status::FailedPrecondition("the model was loaded without enable_mtp");
+  const ModelConfig& c = config();
+  SIEVE_ASSIGN_OR_RETURN(StepTokens step, MakeStepTokens(batch, c, cache, num_cache_layers()));
+  const int64_t n = step.n_tokens(), d = c.hidden_size;
+  if (hidden.shape != Shape{n, d})
+    return Status::InvalidArgument("MTP hidden has shape " + ShapeToString(hidden.shape) + ", expected " +
+                                   ShapeToString({n, d}) + " (one main-model hidden row per token)");
+  const ForwardContext ctx = Context();
+  std::vector<float> normed(n * d);
+  mtp_->Forward(step, hidden.ptr(), c.num_hidden_layers, cache, ctx, options_.mtp_zero_first_embedding, normed.data());
+  const std::vector<int64_t> rows = OutputRows(step, out);
+  const int64_t m = static_cast<int64_t>(rows.size());
+  out->hidden = Tensor({m, d});
+  for (int64_t i = 0; i < m; ++i) std::copy_n(normed.data() + rows[i] * d, d, out->hidden.ptr() + i * d);
+  out->logits = Tensor({m, c.vocab_size});
+  mtp_->Logits(out->hidden.ptr(), m, out->logits.ptr(), *pool_);
+  return Status::Ok();
+}
+
+}  // namespace sieve::model

@@ -1,0 +1,112 @@
+// Lightning indexer (see indexer.h). Layout of each q head and of k: [rope qk_rope_head_dim | rest], the
+// rope part rotated as halves (the 2025-11-17 fix in DeepSeek-V3.2-Exp), then the Hadamard rotation.
+#include "model/indexer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "kernels/hadamard.h"
+#include "kernels/index_score.h"
+#include "kernels/matmul.h"
+#include "kernels/norm.h"
+#include "model/weight_views.h"
+
+namespace sieve::model {
+
+namespace {
+// The reference's `LayerNorm(head_dim)` keeps its default eps, independent of rms_norm_eps.
+constexpr float kKeyNormEps = 1e-6f;
+}  // namespace
+
+Indexer::Indexer(const Checkpoint& ckpt, const std::string& prefix, const YarnRope& rope)
+    : rope_(rope),
+      wq_b_(LinearMatrix(ckpt.Linear(prefix + ".wq_b"))),
+      wk_(LinearMatrix(ckpt.Linear(prefix + ".wk"))),
+      weights_proj_(DenseMatrix(ckpt.Get(prefix + ".weights_proj.weight"))),
+      k_norm_weight_(FloatVector(ckpt.Get(prefix + ".k_norm.weight"))),
+      k_norm_bias_(FloatVector(ckpt.Get(prefix + ".k_norm.bias"))) {
+  const ModelConfig& c = ckpt.config();
+  n_heads_ = c.index_n_heads;
+  head_dim_ = c.index_head_dim;
+  rope_dim_ = c.qk_rope_head_dim;
+  topk_ = c.index_topk;
+}
+
+void Indexer::WriteKeys(const StepTokens& step, const float* x, int64_t cache_layer, PagedKvCache& cache,
+                        const ForwardContext& ctx) const {
+  const int64_t n = step.n_tokens();
+  std::vector<float> k(n * head_dim_);  // [n, head_dim]
+  kernels::Matmul(wk_, x, n, k.data(), *ctx.pool);
+  kernels::LayerNorm(k.data(), k_norm_weight_.data(), k_norm_bias_.data(), n, head_dim_, kKeyNormEps, k.data());
+  for (int64_t s = 0; s < step.n_seqs(); ++s)
+    for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) {
+      float* kt = k.data() + t * head_dim_;
+      rope_.RotateHalves(kt, step.positions[t]);
+      kernels::HadamardRotate(kt, head_dim_);
+      const CacheSlot slot = step.Slot(s, step.positions[t]);
+      cache.WriteIndexKey(cache_layer, slot.block, slot.slot, kt);
+    }
+}
+
+std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const float* x, const float* qr,
+                                                  int64_t cache_layer, const PagedKvCache& cache,
+                                                  const ForwardContext& ctx) const {
+  const int64_t n = step.n_tokens();
+  std::vector<float> q(n * n_heads_ * head_dim_);  // [n, n_heads, head_dim]
+  kernels::Matmul(wq_b_, qr, n, q.data(), *ctx.pool);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t h = 0; h < n_heads_; ++h) {
+      float* qh = q.data() + (t * n_heads_ + h) * head_dim_;
+      rope_.RotateHalves(qh, step.positions[t]);
+      kernels::HadamardRotate(qh, head_dim_);
+    }
+  // Head weights w[t,h] = weights_proj(x)[t,h] * n_heads^-0.5 * head_dim^-0.5, in fp32 (Indexer.forward).
+  std::vector<float> w(n * n_heads_);  // [n, n_heads]
+  kernels::Matmul(weights_proj_, x, n, w.data(), *ctx.pool);
+  const float head_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n_heads_)) /
+                                              std::sqrt(static_cast<double>(head_dim_)));
+  for (float& v : w) v *= head_scale;
+
+  std::vector<std::vector<int32_t>> selected(n);
+  std::vector<std::vector<float>> traced_scores(ctx.trace ? n : 0);
+  for (int64_t s = 0; s < step.n_seqs(); ++s) {
+    const int64_t context = step.context_len(s);
+    std::vector<float> keys(context * head_dim_);  // [context, head_dim]
+    for (int64_t p = 0; p < context; ++p) {
+      const CacheSlot slot = step.Slot(s, p);
+      cache.ReadIndexKey(cache_layer, slot.block, slot.slot, keys.data() + p * head_dim_);
+    }
+    const int64_t begin = step.seq_begin[s];
+    ctx.pool->ParallelFor(step.seq_begin[s + 1] - begin, [&](int64_t i0, int64_t i1) {
+      std::vector<float> scores;
+      std::vector<int32_t> order;
+      for (int64_t t = begin + i0; t < begin + i1; ++t) {
+        const int64_t causal = step.positions[t] + 1;  // keys 0..pos
+        order.resize(causal);
+        std::iota(order.begin(), order.end(), 0);
+        if (causal > topk_ || ctx.trace) {
+          scores.resize(causal);
+          kernels::IndexScores(q.data() + t * n_heads_ * head_dim_, w.data() + t * n_heads_, n_heads_, head_dim_,
+                               keys.data(), causal, scores.data());
+          if (ctx.trace) traced_scores[t] = scores;
+        }
+        if (causal > topk_) {
+          std::partial_sort(order.begin(), order.begin() + topk_, order.end(), [&](int32_t a, int32_t b) {
+            return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+          });
+          order.resize(topk_);
+          std::sort(order.begin(), order.end());
+        }
+        selected[t] = order;
+      }
+    });
+  }
+  if (ctx.trace) {
+    ctx.trace->indexer_scores[cache_layer] = std::move(traced_scores);
+    ctx.trace->indexer_topk[cache_layer] = selected;
+  }
+  return selected;
+}
+
+}  // namespace sieve::model

@@ -1,0 +1,42 @@
+// MlaAttention: Multi-head Latent Attention (DeepSeek-V2 paper sec. 2.1; DeepSeek-V3.2-Exp inference/model.py,
+// class MLA) with DSA's sparse selection when the layer has an indexer. The cache holds only the normalised
+// kv latent and the shared rope key per token; attention always runs in the absorbed form (kv_b_proj's key
+// half folded into q, its value half applied after the weighted sum), for prefill and decode alike.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "kernels/weight_matrix.h"
+#include "model/checkpoint.h"
+#include "model/forward_context.h"
+#include "model/indexer.h"
+#include "model/paged_kv_cache.h"
+#include "model/step_tokens.h"
+#include "model/yarn_rope.h"
+
+namespace sieve::model {
+
+class MlaAttention {
+ public:
+  // `layer`: checkpoint layer index; `rope` outlives the attention.
+  MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope);
+  // x [n, hidden] (attention-normed) -> out [n, hidden]; writes the new tokens' cache entries first.
+  void Forward(const StepTokens& step, const float* x, int64_t cache_layer, PagedKvCache& cache,
+               const ForwardContext& ctx, float* out) const;
+
+ private:
+  const YarnRope& rope_;
+  int64_t n_heads_, q_lora_rank_, kv_lora_rank_, nope_dim_, rope_dim_, v_dim_;
+  float eps_;
+  kernels::WeightMatrix q_a_, q_b_;     // [q_lora_rank, hidden], [n_heads * (nope + rope), q_lora_rank]
+  kernels::WeightMatrix q_proj_;        // [n_heads * (nope + rope), hidden] when q_lora_rank == 0
+  std::vector<float> q_a_norm_;         // [q_lora_rank]
+  kernels::WeightMatrix kv_a_;          // [kv_lora_rank + rope, hidden]: [latent | k_rope]
+  std::vector<float> kv_a_norm_;        // [kv_lora_rank]
+  kernels::WeightMatrix kv_b_;          // [n_heads * (nope + v), kv_lora_rank]: per head [k_nope | v]
+  kernels::WeightMatrix o_;             // [hidden, n_heads * v]
+  std::unique_ptr<Indexer> indexer_;    // null in the V3 / V3.1 layout (dense MLA)
+};
+
+}  // namespace sieve::model

@@ -1,0 +1,26 @@
+// SwiGLU feed-forward block (see mlp.h).
+#include "model/mlp.h"
+
+#include <vector>
+
+#include "kernels/activation.h"
+#include "kernels/matmul.h"
+#include "model/weight_views.h"
+
+namespace sieve::model {
+
+Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix)
+    : gate_(LinearMatrix(ckpt.Linear(prefix + ".gate_proj"))),
+      up_(LinearMatrix(ckpt.Linear(prefix + ".up_proj"))),
+      down_(LinearMatrix(ckpt.Linear(prefix + ".down_proj"))) {}
+
+void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& pool) const {
+  const int64_t inter = gate_.rows;
+  std::vector<float> gate(n * inter), up(n * inter);  // [n, inter]
+  kernels::Matmul(gate_, x, n, gate.data(), pool);
+  kernels::Matmul(up_, x, n, up.data(), pool);
+  kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data());
+  kernels::Matmul(down_, gate.data(), n, out, pool);
+}
+
+}  // namespace sieve::model

@@ -1,0 +1,142 @@
+// PagedKvCache storage and the per-token encodings (fp32, bf16, fp8 e4m3 + per-vector scale); the byte
+// layout is documented in paged_kv_cache.h.
+#include "model/paged_kv_cache.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/dtype.h"
+#include "core/logging.h"
+
+namespace sieve::model {
+
+namespace {
+
+int64_t ElementBytes(KvCacheDtype dtype) {
+  switch (dtype) {
+    case KvCacheDtype::kF32: return 4;
+    case KvCacheDtype::kBF16: return 2;
+    case KvCacheDtype::kFP8: return 1;
+  }
+  return 4;
+}
+
+int64_t TokenBytes(const ModelConfig& c, KvCacheDtype dtype) {
+  const int64_t elements = c.kv_lora_rank + c.qk_rope_head_dim + (c.has_indexer() ? c.index_head_dim : 0);
+  const int64_t scales = dtype == KvCacheDtype::kFP8 ? 3 * 4 : 0;
+  return elements * ElementBytes(dtype) + scales;
+}
+
+constexpr float kE4m3Max = 448.0f;
+
+}  // namespace
+
+StatusOr<KvCacheDtype> ParseKvCacheDtype(const std::string& name) {
+  if (name == "auto" || name == "float32" || name == "fp32") return KvCacheDtype::kF32;
+  if (name == "bf16" || name == "bfloat16") return KvCacheDtype::kBF16;
+  if (name == "fp8" || name == "fp8_e4m3") return KvCacheDtype::kFP8;
+  return Status::InvalidArgument("unknown kv cache dtype '" + name + "', expected auto, float32, bf16 or fp8");
+}
+
+PagedKvCache::PagedKvCache(const ModelConfig& config, int64_t num_layers, int64_t num_blocks, int64_t block_size,
+                           KvCacheDtype dtype)
+    : kv_lora_rank_(config.kv_lora_rank),
+      qk_rope_head_dim_(config.qk_rope_head_dim),
+      index_head_dim_(config.has_indexer() ? config.index_head_dim : 0),
+      num_layers_(num_layers),
+      num_blocks_(num_blocks),
+      block_size_(block_size),
+      dtype_(dtype),
+      token_bytes_(TokenBytes(config, dtype)),
+      storage_(static_cast<size_t>(num_blocks * num_layers * block_size * token_bytes_)) {}
+
+int64_t PagedKvCache::BytesPerToken(const ModelConfig& config, int64_t num_layers, KvCacheDtype dtype) {
+  return num_layers * TokenBytes(config, dtype);
+}
+
+uint8_t* PagedKvCache::Entry(int64_t layer, int64_t block, int64_t slot) {
+  SIEVE_DCHECK(layer < num_layers_ && block < num_blocks_ && slot < block_size_);
+  return storage_.data() + ((block * num_layers_ + layer) * block_size_ + slot) * token_bytes_;
+}
+
+const uint8_t* PagedKvCache::Entry(int64_t layer, int64_t block, int64_t slot) const {
+  return const_cast<PagedKvCache*>(this)->Entry(layer, block, slot);
+}
+
+// `vector` 0/1/2 = latent / k_rope / index_k, starting at element `offset` of the token entry.
+void PagedKvCache::Store(uint8_t* entry, int64_t vector, int64_t offset, int64_t n, const float* values) {
+  uint8_t* dst = entry + offset * ElementBytes(dtype_);
+  switch (dtype_) {
+    case KvCacheDtype::kF32: std::memcpy(dst, values, n * 4); break;
+    case KvCacheDtype::kBF16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t b = FloatToBf16(values[i]);
+        std::memcpy(dst + 2 * i, &b, 2);
+      }
+      break;
+    case KvCacheDtype::kFP8: {
+      float amax = 0.0f;
+      for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::abs(values[i]));
+      const float scale = amax > 0.0f ? amax / kE4m3Max : 1.0f;
+      for (int64_t i = 0; i < n; ++i) dst[i] = FloatToE4m3(values[i] / scale);
+      const int64_t elements = kv_lora_rank_ + qk_rope_head_dim_ + index_head_dim_;
+      std::memcpy(entry + elements + 4 * vector, &scale, 4);
+      break;
+    }
+  }
+}
+
+void PagedKvCache::Load(const uint8_t* entry, int64_t vector, int64_t offset, int64_t n, float* values) const {
+  const uint8_t* src = entry + offset * ElementBytes(dtype_);
+  switch (dtype_) {
+    case KvCacheDtype::kF32: std::memcpy(values, src, n * 4); break;
+    case KvCacheDtype::kBF16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t b;
+        std::memcpy(&b, src + 2 * i, 2);
+        values[i] = Bf16ToFloat(b);
+      }
+      break;
+    case KvCacheDtype::kFP8: {
+      float scale;
+      const int64_t elements = kv_lora_rank_ + qk_rope_head_dim_ + index_head_dim_;
+      std::memcpy(&scale, entry + elements + 4 * vector, 4);
+      for (int64_t i = 0; i < n; ++i) values[i] = E4m3ToFloat(src[i]) * scale;
+      break;
+    }
+  }
+}
+
+void PagedKvCache::WriteLatent(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope) {
+  uint8_t* e = Entry(layer, block, slot);
+  Store(e, 0, 0, kv_lora_rank_, latent);
+  Store(e, 1, kv_lora_rank_, qk_rope_head_dim_, k_rope);
+}
+
+void PagedKvCache::WriteIndexKey(int64_t layer, int64_t block, int64_t slot, const float* index_k) {
+  Store(Entry(layer, block, slot), 2, kv_lora_rank_ + qk_rope_head_dim_, index_head_dim_, index_k);
+}
+
+void PagedKvCache::Write(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope,
+                         const float* index_k) {
+  WriteLatent(layer, block, slot, latent, k_rope);
+  if (index_head_dim_ > 0) WriteIndexKey(layer, block, slot, index_k);
+}
+
+void PagedKvCache::ReadLatent(int64_t layer, int64_t block, int64_t slot, float* latent, float* k_rope) const {
+  const uint8_t* e = Entry(layer, block, slot);
+  Load(e, 0, 0, kv_lora_rank_, latent);
+  Load(e, 1, kv_lora_rank_, qk_rope_head_dim_, k_rope);
+}
+
+void PagedKvCache::ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const {
+  Load(Entry(layer, block, slot), 2, kv_lora_rank_ + qk_rope_head_dim_, index_head_dim_, index_k);
+}
+
+void PagedKvCache::CopyBlock(int64_t src_block, int64_t dst_block) {
+  const int64_t block_bytes = num_layers_ * block_size_ * token_bytes_;
+  std::memmove(storage_.data() + dst_block * block_bytes, storage_.data() + src_block * block_bytes, block_bytes);
+}
+
+}  // namespace sieve::model

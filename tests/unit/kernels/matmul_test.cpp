@@ -1,0 +1,173 @@
+// kernels/matmul.h against the scalar reference on every compiled Highway target, with awkward sizes
+// (1 column, lanes +- 1, a partial last FP8 row block, misaligned pointers) and a negative control.
+#include "kernels/matmul.h"
+
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "tests/unit/kernels/matmul_reference.h"
+
+namespace sieve::kernels {
+namespace {
+
+// An FP8 block matrix with random codes (never the NaN code 0x7f/0xff) and random positive scales.
+struct Fp8Matrix {
+  std::vector<uint8_t> bytes;
+  std::vector<float> scales;
+  WeightMatrix view;
+  Fp8Matrix(int64_t rows, int64_t cols, int64_t block, std::mt19937& rng) {
+    bytes.resize(rows * cols + 1);  // +1: the view starts at byte 1 to test a misaligned weight
+    std::uniform_int_distribution<int> code(0, 255);
+    for (auto& b : bytes) {
+      b = static_cast<uint8_t>(code(rng));
+      if ((b & 0x7f) == 0x7f) b &= 0xfe;
+    }
+    const int64_t sr = (rows + block - 1) / block, sc = (cols + block - 1) / block;
+    std::uniform_real_distribution<float> s(0.001f, 0.01f);
+    scales.resize(sr * sc);
+    for (auto& v : scales) v = s(rng);
+    view = {DType::kF8E4M3, reinterpret_cast<const std::byte*>(bytes.data() + 1), 0, rows, cols,
+            scales.data(), sc, block, block};
+  }
+};
+
+std::vector<float> RandomFloats(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& f : v) f = d(rng);
+  return v;
+}
+
+// Largest |got - want| / (sum |x||w| + 1e-30) over all outputs: fp32 accumulation error is bounded by
+// about n_cols * 2^-24 times that scale; 1e-5 allows columns up to ~100 wide blocks of rounding.
+double MaxRelativeError(const std::vector<float>& got, const std::vector<double>& want,
+                        const std::vector<double>& magnitude) {
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(got[i]) != std::isnan(want[i])) return INFINITY;
+    worst = std::max(worst, std::abs(got[i] - want[i]) / (magnitude[i] + 1e-30));
+  }
+  return worst;
+}
+
+class MatmulOnEachTarget : public ::testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
+  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
+};
+
+TEST_P(MatmulOnEachTarget, Fp8MatchesScalarReferenceOnAwkwardSizes) {
+  std::mt19937 rng(7);
+  ThreadPool pool(3);
+  // (rows, cols, block): partial last row block, partial column block, fewer columns than lanes.
+  const int64_t sizes[][3] = {{1, 1, 128}, {5, 7, 4}, {160, 256, 128}, {33, 17, 8}, {9, 130, 128}, {0, 16, 128}};
+  for (const auto& s : sizes) {
+    Fp8Matrix w(s[0], s[1], s[2], rng);
+    for (int64_t n : {1, 3}) {
+      std::vector<float> x = RandomFloats(n * s[1] + 1, rng);  // +1: misaligned activations
+      std::vector<float> y(n * s[0]);
+      Matmul(w.view, x.data() + 1, n, y.data(), pool);
+      std::vector<double> want, magnitude;
+      reference::Matmul(w.view, x.data() + 1, n, &want, &magnitude);
+      EXPECT_LE(MaxRelativeError(y, want, magnitude), 1e-5) << s[0] << "x" << s[1] << " n=" << n;
+    }
+  }
+}
+
+TEST_P(MatmulOnEachTarget, Bf16AndTransposedMatchScalarReference) {
+  std::mt19937 rng(11);
+  ThreadPool pool(2);
+  const int64_t rows = 37, cols = 45, n = 2;
+  std::vector<uint16_t> bf16(rows * cols);
+  std::vector<float> wf = RandomFloats(rows * cols, rng);
+  for (int64_t i = 0; i < rows * cols; ++i) bf16[i] = FloatToBf16(wf[i]);
+  const WeightMatrix w{DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, rows, cols};
+  const std::vector<float> x = RandomFloats(n * cols, rng);
+  std::vector<float> y(n * rows);
+  Matmul(w, x.data(), n, y.data(), pool);
+  std::vector<double> want, magnitude;
+  reference::Matmul(w, x.data(), n, &want, &magnitude);
+  EXPECT_LE(MaxRelativeError(y, want, magnitude), 1e-5);
+
+  // Transposed product over a row slice (rows 3..22), as used for one head of kv_b_proj.
+  const WeightMatrix slice = w.Rows(3, 20);
+  const std::vector<float> xt = RandomFloats(n * slice.rows, rng);
+  std::vector<float> yt(n * cols);
+  MatmulTransposed(slice, xt.data(), n, yt.data(), pool);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t c = 0; c < cols; ++c) {
+      double sum = 0, mag = 0;
+      for (int64_t r = 0; r < slice.rows; ++r) {
+        const double p = static_cast<double>(xt[t * slice.rows + r]) * reference::WeightAt(slice, r, c);
+        sum += p;
+        mag += std::abs(p);
+      }
+      EXPECT_LE(std::abs(yt[t * cols + c] - sum), 1e-5 * mag + 1e-30) << t << "," << c;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, MatmulOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
+                         [](const ::testing::TestParamInfo<int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+
+TEST(Matmul, ComparisonCatchesAPerturbedBlockScale) {  // negative control for the tests above
+  std::mt19937 rng(3);
+  ThreadPool pool(1);
+  Fp8Matrix w(160, 256, 128, rng);
+  const std::vector<float> x = RandomFloats(256, rng);
+  std::vector<float> y(160);
+  Matmul(w.view, x.data(), 1, y.data(), pool);
+  w.scales[3] *= 1.01f;  // row block 1, column block 1
+  std::vector<double> want, magnitude;
+  reference::Matmul(w.view, x.data(), 1, &want, &magnitude);
+  EXPECT_GT(MaxRelativeError(y, want, magnitude), 1e-4);
+}
+
+TEST(Matmul, ResultsAreIdenticalForAnyThreadCount) {
+  std::mt19937 rng(5);
+  Fp8Matrix w(160, 256, 128, rng);
+  const std::vector<float> x = RandomFloats(3 * 256, rng);
+  std::vector<float> y1(3 * 160), y4(3 * 160), t1(3 * 256), t4(3 * 256);
+  ThreadPool one(1), four(4);
+  Matmul(w.view, x.data(), 3, y1.data(), one);
+  Matmul(w.view, x.data(), 3, y4.data(), four);
+  EXPECT_EQ(y1, y4);
+  const std::vector<float> xt = RandomFloats(3 * 160, rng);
+  MatmulTransposed(w.view, xt.data(), 3, t1.data(), one);
+  MatmulTransposed(w.view, xt.data(), 3, t4.data(), four);
+  EXPECT_EQ(t1, t4);
+}
+
+TEST(Matmul, DecodesE4m3EdgeCodes) {
+  // code -> value, one reason each.
+  const struct { uint8_t code; float value; const char* why; } rows[] = {
+      {0x00, 0.0f, "zero"},
+      {0x01, 0x1p-9f, "smallest subnormal"},
+      {0x07, 7 * 0x1p-9f, "largest subnormal"},
+      {0x08, 0x1p-6f, "smallest normal"},
+      {0x7e, 448.0f, "largest finite"},
+      {0xfe, -448.0f, "negative largest finite"},
+      {0x38, 1.0f, "one"},
+  };
+  for (const auto& row : rows) {
+    std::vector<uint8_t> bytes(20, row.code);  // 20 > lanes: the SIMD path decodes it
+    const float scale = 1.0f;
+    const WeightMatrix w{DType::kF8E4M3, reinterpret_cast<const std::byte*>(bytes.data()), 0, 1, 20, &scale, 1, 128, 128};
+    std::vector<float> out(20);
+    DequantizeRow(w, 0, out.data());
+    EXPECT_EQ(out[0], row.value) << row.why;
+    EXPECT_EQ(out[19], row.value) << row.why << " (scalar tail)";
+  }
+  std::vector<uint8_t> nan_code(20, 0x7f);
+  const float scale = 1.0f;
+  const WeightMatrix w{DType::kF8E4M3, reinterpret_cast<const std::byte*>(nan_code.data()), 0, 1, 20, &scale, 1, 128, 128};
+  std::vector<float> out(20);
+  DequantizeRow(w, 0, out.data());
+  EXPECT_TRUE(std::isnan(out[0])) << "0x7f is NaN in e4m3fn";
+}
+
+}  // namespace
+}  // namespace sieve::kernels
