@@ -1,0 +1,187 @@
+// Sampler: logits processors and the draw, per sequence, on one row of logits.
+#include "engine/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace sieve::engine {
+
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+// Below this temperature a request is greedy (vLLM's _SAMPLING_EPS).
+constexpr double kGreedyTemperature = 1e-5;
+
+int32_t ArgMax(const std::vector<float>& x) {
+  return static_cast<int32_t>(std::max_element(x.begin(), x.end()) - x.begin());  // lowest id on ties
+}
+
+// Uniform in [0, 1) from 53 random bits: the same value on every platform for the same generator state.
+double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+}  // namespace
+
+std::mt19937_64 SequenceGenerator(uint64_t seed, int choice_index) {
+  return std::mt19937_64(seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(choice_index));
+}
+
+Sampler::Sampler(int64_t vocab_size, int32_t eos_token_id, LogprobsMode mode)
+    : vocab_size_(vocab_size),
+      eos_token_id_(eos_token_id),
+      mode_(mode),
+      work_(vocab_size),
+      logprobs_(vocab_size),
+      probs_(vocab_size),
+      order_(vocab_size),
+      counts_(vocab_size, 0) {}
+
+SampleResult Sampler::Sample(std::span<const float> logits, const SamplingContext& ctx) {
+  const SamplingParams& p = ctx.params;
+  work_.assign(logits.begin(), logits.end());
+  ApplyMinTokens(ctx);
+  for (const auto& [token, bias] : p.logit_bias) work_[token] += bias;
+  ApplyPenalties(ctx);
+
+  SampleResult r;
+  if (p.temperature < kGreedyTemperature) {
+    r.token_id = ArgMax(work_);
+  } else {
+    const float inv_t = static_cast<float>(1.0 / p.temperature);
+    for (float& x : work_) x *= inv_t;
+    ApplyTopKTopPMinP(p);
+    r.token_id = Draw(ctx.rng);
+  }
+  if (p.logprobs) {
+    const std::span<const float> dist = mode_ == LogprobsMode::kRaw ? logits : std::span<const float>(work_);
+    r.logprob = LogprobOf(dist, r.token_id, *p.logprobs);
+  }
+  return r;
+}
+
+TokenLogprob Sampler::Logprob(std::span<const float> logits, int32_t token_id, int num_top) {
+  return LogprobOf(logits, token_id, num_top);
+}
+
+// Until min_tokens are generated, EOS (unless ignore_eos) and the stop token ids cannot be sampled
+// (vLLM MinTokensLogitsProcessor).
+void Sampler::ApplyMinTokens(const SamplingContext& ctx) {
+  const SamplingParams& p = ctx.params;
+  if (static_cast<int64_t>(ctx.output_ids.size()) >= p.min_tokens) return;
+  if (!p.ignore_eos) work_[eos_token_id_] = kNegInf;
+  for (int32_t t : p.stop_token_ids) work_[t] = kNegInf;
+}
+
+// vLLM's apply_penalties (vllm/model_executor/layers/utils.py): repetition over prompt and output tokens
+// (divide positive logits, multiply negative ones, CTRL paper, Keskar et al. 2019 eq. 3), then
+// frequency (times the count) and presence (once) over output tokens only (OpenAI's definition).
+void Sampler::ApplyPenalties(const SamplingContext& ctx) {
+  const SamplingParams& p = ctx.params;
+  if (p.repetition_penalty != 1.0) {
+    const float rp = static_cast<float>(p.repetition_penalty);
+    auto penalise = [&](int32_t t) {
+      if (counts_[t] != 0) return;  // counts_ doubles as a "seen" mark here
+      counts_[t] = 1;
+      work_[t] = work_[t] > 0 ? work_[t] / rp : work_[t] * rp;
+    };
+    for (int32_t t : ctx.prompt_ids) penalise(t);
+    for (int32_t t : ctx.output_ids) penalise(t);
+    for (int32_t t : ctx.prompt_ids) counts_[t] = 0;
+    for (int32_t t : ctx.output_ids) counts_[t] = 0;
+  }
+  if (p.frequency_penalty == 0.0 && p.presence_penalty == 0.0) return;
+  for (int32_t t : ctx.output_ids) ++counts_[t];
+  for (int32_t t : ctx.output_ids) {
+    if (counts_[t] == 0) continue;  // already applied for this token
+    work_[t] -= static_cast<float>(p.frequency_penalty * counts_[t] + p.presence_penalty);
+    counts_[t] = 0;
+  }
+}
+
+// min_p (Nguyen et al. 2024, "Min P Sampling"): drop tokens with p < min_p * p_max; then top_k and
+// top_p (nucleus, Holtzman et al. 2019) as vLLM's apply_top_k_top_p: top_p keeps the most likely tokens
+// whose preceding cumulative probability is below top_p, after top_k. Removed tokens get -inf.
+void Sampler::ApplyTopKTopPMinP(const SamplingParams& p) {
+  const float max_logit = *std::max_element(work_.begin(), work_.end());
+  if (p.min_p > 0.0) {
+    // p_i < min_p * p_max  <=>  logit_i < max_logit + log(min_p)
+    const float cut = max_logit + static_cast<float>(std::log(p.min_p));
+    for (float& x : work_) x = x < cut ? kNegInf : x;
+  }
+  const bool use_top_k = p.top_k > 0 && p.top_k < vocab_size_;
+  const bool use_top_p = p.top_p < 1.0;
+  if (!use_top_k && !use_top_p) return;
+
+  std::iota(order_.begin(), order_.end(), 0);
+  auto by_logit = [&](int32_t a, int32_t b) { return work_[a] > work_[b] || (work_[a] == work_[b] && a < b); };
+  auto weight = [&](int32_t t) { return std::exp(static_cast<double>(work_[t] - max_logit)); };
+  int64_t keep = vocab_size_;
+  if (use_top_k) {
+    keep = p.top_k;
+    std::nth_element(order_.begin(), order_.begin() + keep - 1, order_.end(), by_logit);
+  }
+  if (use_top_p) {
+    // Mass of the top_k set: top_p applies to the distribution renormalised after top_k, as vLLM's.
+    double mass = 0;
+    for (int64_t i = 0; i < keep; ++i) mass += weight(order_[i]);
+    // The nucleus is a prefix of the tokens sorted by logit; find it by sorting a growing head
+    // (nth_element then sort) rather than the whole vocabulary every token.
+    int64_t head = std::min<int64_t>(keep, 64);
+    for (;;) {
+      std::nth_element(order_.begin(), order_.begin() + head - 1, order_.begin() + keep, by_logit);
+      std::sort(order_.begin(), order_.begin() + head, by_logit);
+      double cumulative = 0;
+      int64_t n = 0;
+      while (n < head && cumulative < p.top_p * mass) cumulative += weight(order_[n++]);
+      if (n < head || head == keep) {
+        keep = std::max<int64_t>(n, 1);
+        break;
+      }
+      head = std::min<int64_t>(head * 2, keep);
+    }
+  }
+  // order_[0 .. keep) are the kept tokens.
+  std::fill(probs_.begin(), probs_.end(), kNegInf);
+  for (int64_t i = 0; i < keep; ++i) probs_[order_[i]] = work_[order_[i]];
+  work_.swap(probs_);
+}
+
+// Inverse-CDF draw over token ids in increasing order, with one uniform from the sequence's generator.
+int32_t Sampler::Draw(std::mt19937_64& rng) {
+  const float max_logit = *std::max_element(work_.begin(), work_.end());
+  double total = 0;
+  for (int64_t i = 0; i < vocab_size_; ++i) {
+    probs_[i] = std::exp(work_[i] - max_logit);
+    total += probs_[i];
+  }
+  const double target = Uniform(rng) * total;
+  double cumulative = 0;
+  int32_t last_possible = 0;
+  for (int32_t i = 0; i < vocab_size_; ++i) {
+    if (probs_[i] == 0) continue;
+    last_possible = i;
+    cumulative += probs_[i];
+    if (cumulative > target) return i;
+  }
+  return last_possible;  // rounding left target at the very top
+}
+
+TokenLogprob Sampler::LogprobOf(std::span<const float> logits, int32_t token_id, int num_top) {
+  const float max_logit = *std::max_element(logits.begin(), logits.end());
+  double total = 0;
+  for (float x : logits) total += std::exp(static_cast<double>(x - max_logit));
+  const float log_z = max_logit + static_cast<float>(std::log(total));
+  for (int64_t i = 0; i < vocab_size_; ++i) logprobs_[i] = logits[i] - log_z;
+
+  TokenLogprob out{token_id, logprobs_[token_id], {}};
+  const int64_t k = std::min<int64_t>(num_top, vocab_size_);
+  if (k == 0) return out;
+  std::iota(order_.begin(), order_.end(), 0);
+  std::partial_sort(order_.begin(), order_.begin() + k, order_.end(), [&](int32_t a, int32_t b) {
+    return logprobs_[a] > logprobs_[b] || (logprobs_[a] == logprobs_[b] && a < b);
+  });
+  out.top.reserve(k);
+  for (int64_t i = 0; i < k; ++i) out.top.emplace_back(order_[i], logprobs_[order_[i]]);
+  return out;
+}
+
+}  // namespace sieve::engine
