@@ -102,7 +102,7 @@ int RunGenerate(const GenerateArgs& a) {
   }
   for (int32_t id : prompt)
     if (id >= config.vocab_size) {
-      PrintError("--prompt-ids: id " + std::to_string(id) + " >= vocab_size " + std::to_string(config.vocab_size));
+      PrintError("prompt token id " + std::to_string(id) + " >= the model's vocab_size " + std::to_string(config.vocab_size));
       return 2;
     }
   if (a.max_tokens < 1 || static_cast<int64_t>(prompt.size()) + a.max_tokens > config.max_position_embeddings) {

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "tests/test_support.h"
+#include "text/tokenizer.h"
 #include "tests/unit/model/forward_test_support.h"
 
 namespace sieve::model {
@@ -40,6 +43,34 @@ TEST(GenerateCli, GreedyIdsMatchTheGoldenContinuation) {
   ASSERT_EQ(test::RunCommand(test::SieveBinary() + " generate --model " + *fx + "/checkpoint --prompt-ids 0,5,6 "
                                  "--max-tokens 16 --json --ignore-eos", &output), 0);
   EXPECT_NE(JsonLine(output)["ids"].get<std::vector<int32_t>>(), logits.Ints("gen_tokens_0"));
+}
+
+// --prompt encodes BOS + text with the folder's tokenizer.json and prints the decoded text. The fixture has
+// no tokenizer, so the test pairs its checkpoint with the vendored one; "x y" encodes to ids < 2048.
+TEST(GenerateCli, TextPromptIsEncodedWithBosAndDecoded) {
+  auto fx = test::SharedFixture("tiny-dsv32-a");
+  if (!fx) GTEST_SKIP() << "../shared/fixtures/tiny-dsv32-a not present; test skipped";
+  namespace fs = std::filesystem;
+  test::TempDir dir;
+  for (const auto& e : fs::directory_iterator(*fx + "/checkpoint"))
+    fs::create_symlink(e.path(), fs::path(dir.path()) / e.path().filename());
+  const std::string tokenizer_json = std::string(SIEVE_SOURCE_DIR) + "/assets/tokenizer/tokenizer.json";
+  fs::copy_file(tokenizer_json, fs::path(dir.path()) / "tokenizer.json");
+  auto tokenizer = text::Tokenizer::Load(tokenizer_json);
+  ASSERT_TRUE(tokenizer.ok());
+  std::string ids = "0";  // BOS
+  for (int32_t id : (*tokenizer)->Encode("x y")) {
+    ids += ',';
+    ids += std::to_string(id);
+  }
+  std::string by_text, by_ids;
+  ASSERT_EQ(test::RunCommand(test::SieveBinary() + " generate --model " + dir.path() +
+                                 " --prompt 'x y' --max-tokens 4 --json --ignore-eos", &by_text), 0) << by_text;
+  ASSERT_EQ(test::RunCommand(test::SieveBinary() + " generate --model " + dir.path() + " --prompt-ids " + ids +
+                                 " --max-tokens 4 --json --ignore-eos", &by_ids), 0) << by_ids;
+  const nlohmann::json a = JsonLine(by_text), b = JsonLine(by_ids);
+  EXPECT_EQ(a["ids"], b["ids"]);
+  EXPECT_EQ(a["text"].get<std::string>(), (*tokenizer)->Decode(a["ids"].get<std::vector<int32_t>>(), true));
 }
 
 TEST(GenerateCli, ErrorsExitWithUsageOrRuntimeCodes) {
