@@ -1,5 +1,5 @@
 // `sieve generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) --max-tokens N [--temperature T]
-// [--seed S] [--json] [--threads N] [--ignore-eos]`: one sequence through the model directly (prefill,
+// [--seed S] [--json] [--threads N] [--ignore-eos] [--kv-cache-dtype auto|bf16|fp8] [--numerics fp32]`: one sequence through the model directly (prefill,
 // then one decode step per token through the paged KV cache). Prints the continuation on stdout (text
 // when DIR has a tokenizer.json, and the ids), tokens/s on stderr; --json prints {"ids": [...], "text": "..."}.
 #include <chrono>
@@ -30,6 +30,8 @@ struct GenerateArgs {
   bool json = false;
   int threads = 0;
   bool ignore_eos = false;
+  std::string kv_cache_dtype = "auto";
+  std::string numerics = "fp32";
 };
 
 StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
@@ -110,6 +112,11 @@ int RunGenerate(const GenerateArgs& a) {
                std::to_string(config.max_position_embeddings) + ")");
     return 2;
   }
+  auto kv_dtype = model::ParseKvCacheDtype(a.kv_cache_dtype);
+  if (!kv_dtype.ok()) {
+    PrintError(kv_dtype.status().message());
+    return 2;
+  }
   auto loaded = model::Model::Load(std::move(ckpt).value(), {.num_threads = a.threads});
   if (!loaded.ok()) {
     PrintError(loaded.status().message());
@@ -119,7 +126,7 @@ int RunGenerate(const GenerateArgs& a) {
   constexpr int64_t kBlockSize = 64;
   const int64_t total = static_cast<int64_t>(prompt.size()) + a.max_tokens;
   const int64_t blocks = (total + kBlockSize - 1) / kBlockSize;
-  model::PagedKvCache cache(config, m.num_cache_layers(), blocks, kBlockSize, model::KvCacheDtype::kF32);
+  model::PagedKvCache cache(config, m.num_cache_layers(), blocks, kBlockSize, *kv_dtype);
   model::ForwardBatch batch;
   batch.seqs.resize(1);
   model::SequenceChunk& chunk = batch.seqs[0];
@@ -173,6 +180,9 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
   cmd->add_flag("--json", a->json, "Print {\"ids\": [...], \"text\": \"...\"}");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--ignore-eos", a->ignore_eos, "Keep generating after the EOS token");
+  cmd->add_option("--kv-cache-dtype", a->kv_cache_dtype, "auto (fp32), bf16 or fp8")->capture_default_str();
+  // fp32 activations and accumulation (matches the fp32 goldens); the only mode so far.
+  cmd->add_option("--numerics", a->numerics, "Activation numerics")->capture_default_str()->check(CLI::IsMember({"fp32"}));
   cmd->callback([a, exit_code] { *exit_code = RunGenerate(*a); });
 }
 
