@@ -119,6 +119,11 @@ TEST_F(ForwardConsistency, InvalidBatchesAreRejected) {
   EXPECT_EQ(m->Forward(ok, too_few_layers, &out).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(m->ForwardMtp(ok, Tensor({2, 256}), *cache, &out).code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(m->Forward(ok, *cache, &out).ok());
+  EXPECT_EQ(out.logits.shape, (Shape{1, 2048}));
+  ForwardBatch none;  // an idle step is valid and returns no rows
+  EXPECT_TRUE(m->Forward(none, *cache, &out).ok());
+  EXPECT_EQ(out.logits.shape, (Shape{0, 2048}));
+  EXPECT_EQ(out.row_begin, std::vector<int64_t>{0});
 }
 
 // A random checkpoint in the DeepSeek-V3 layout (no index_* keys: dense MLA), as FP8 and as BF16.
