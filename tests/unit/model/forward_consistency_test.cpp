@@ -100,6 +100,41 @@ TEST_F(ForwardConsistency, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(a.data, b.data);
 }
 
+// Reduced-precision caches only round the cached latent, rope key and index key: logits stay close to the
+// fp32 cache's (relative rms of the difference), and the bound still catches a cache that returns wrong
+// entries (negative control: the logits of a different prompt).
+TEST_F(ForwardConsistency, Bf16AndFp8CachesStayCloseToFp32) {
+  auto m = Load();
+  auto run = [&](KvCacheDtype dtype, const std::vector<int32_t>& ids) {
+    auto cache = MakeCache(*m, 1, dtype);
+    ForwardBatch batch;
+    batch.seqs.push_back(Chunk(0, ids, 0, SequenceChunk::Logits::kAll));
+    ForwardOutput out;
+    EXPECT_TRUE(m->Forward(batch, *cache, &out).ok());
+    return out.logits;
+  };
+  auto rel_rms = [](const Tensor& a, const Tensor& b) {
+    double diff = 0, ref = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      diff += (a.data[i] - b.data[i]) * (a.data[i] - b.data[i]);
+      ref += b.data[i] * b.data[i];
+    }
+    return std::sqrt(diff / ref);
+  };
+  const Tensor f32 = run(KvCacheDtype::kF32, prompts_[1]);
+  const double bf16 = rel_rms(run(KvCacheDtype::kBF16, prompts_[1]), f32);
+  const double fp8 = rel_rms(run(KvCacheDtype::kFP8, prompts_[1]), f32);
+  std::printf("cache dtype vs fp32, prompt 1 logits rel-rms: bf16 %.3g, fp8 %.3g\n", bf16, fp8);
+  EXPECT_GT(bf16, 0.0);
+  EXPECT_LT(bf16, 0.02);
+  EXPECT_LT(fp8, 0.4);  // e4m3 rounds each element by ~3% rms and flips some top-k decisions
+  std::vector<int32_t> other = prompts_[1];
+  std::reverse(other.begin() + 1, other.end());
+  const double unrelated = rel_rms(run(KvCacheDtype::kF32, other), f32);
+  std::printf("unrelated prompt rel-rms %.3g\n", unrelated);
+  EXPECT_GT(unrelated, 1.0);
+}
+
 TEST_F(ForwardConsistency, InvalidBatchesAreRejected) {
   auto m = Load();
   auto cache = MakeCache(*m, 1);
