@@ -1,7 +1,8 @@
 // `sieve generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) --max-tokens N [--temperature T]
-// [--seed S] [--json] [--threads N] [--ignore-eos] [--kv-cache-dtype auto|bf16|fp8] [--numerics fp32]`: one sequence through the model directly (prefill,
-// then one decode step per token through the paged KV cache). Prints the continuation on stdout (text
-// when DIR has a tokenizer.json, and the ids), tokens/s on stderr; --json prints {"ids": [...], "text": "..."}.
+// [--seed S] [--json] [--threads N] [--ignore-eos] [--kv-cache-dtype auto|bf16|fp8] [--numerics fp32]`:
+// one sequence through the model directly (prefill, then one decode step per token through the paged KV
+// cache). Prints the continuation on stdout (text when DIR has a tokenizer.json, then the ids), tokens/s
+// on stderr; --json prints {"ids": [...], "text": "..."} ("text" only with a tokenizer).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
