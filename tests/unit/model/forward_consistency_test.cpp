@@ -161,11 +161,17 @@ TEST_F(ForwardConsistency, InvalidBatchesAreRejected) {
   EXPECT_EQ(out.row_begin, std::vector<int64_t>{0});
 }
 
-// A random checkpoint in the DeepSeek-V3 layout (no index_* keys: dense MLA), as FP8 and as BF16.
-class V3Layout : public ::testing::TestWithParam<bool> {};
+// A random checkpoint in the DeepSeek-V3 layout (no index_* keys: dense MLA), as FP8, as BF16, and with
+// q_lora_rank null (q_proj instead of q_a/q_b, the DeepSeek-V2-Lite shape).
+struct V3Variant {
+  const char* name;
+  bool bf16;
+  bool no_q_lora;
+};
+class V3Layout : public ::testing::TestWithParam<V3Variant> {};
 
 TEST_P(V3Layout, RunsAndDecodesConsistently) {
-  const bool bf16 = GetParam();
+  const V3Variant variant = GetParam();
   auto preset = FindCheckpointPreset("tiny");
   ASSERT_TRUE(preset.ok());
   ModelConfig c = preset->config;
@@ -175,7 +181,8 @@ TEST_P(V3Layout, RunsAndDecodesConsistently) {
   c.vocab_size = 512;
   c.num_nextn_predict_layers = 0;
   ASSERT_TRUE(SetNumLayers(2, &c).ok());
-  if (bf16) MakeBf16Only(&c);
+  if (variant.bf16) MakeBf16Only(&c);
+  if (variant.no_q_lora) c.q_lora_rank = 0;
   test::TempDir tmp;
   CheckpointWriterOptions w;
   w.out_dir = tmp.path() + "/ckpt";
@@ -185,6 +192,7 @@ TEST_P(V3Layout, RunsAndDecodesConsistently) {
   auto ckpt = Checkpoint::Open(w.out_dir);
   ASSERT_TRUE(ckpt.ok()) << ckpt.status().ToString();
   ASSERT_FALSE((*ckpt)->config().has_indexer());
+  ASSERT_EQ((*ckpt)->Find("model.layers.0.self_attn.q_proj.weight") != nullptr, variant.no_q_lora);
   auto m = Model::Load(std::move(ckpt).value(), {.num_threads = 2});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   std::vector<int32_t> ids;
@@ -204,8 +212,10 @@ TEST_P(V3Layout, RunsAndDecodesConsistently) {
   EXPECT_GT(MaxAbsDiff(out.logits.ptr(), full.ptr() + 10 * 512, 512), 1e-2);  // negative control
 }
 
-INSTANTIATE_TEST_SUITE_P(Weights, V3Layout, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Bf16" : "Fp8"; });
+INSTANTIATE_TEST_SUITE_P(Variants, V3Layout,
+                         ::testing::Values(V3Variant{"Fp8", false, false}, V3Variant{"Bf16", true, false},
+                                           V3Variant{"Fp8WithoutQLora", false, true}),
+                         [](const ::testing::TestParamInfo<V3Variant>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace sieve::model
