@@ -36,11 +36,7 @@ StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const Checkpoint> c
   const ModelConfig& c = checkpoint->config();
   if (options.enable_mtp && c.num_nextn_predict_layers == 0)
     return Status::FailedPrecondition(checkpoint->dir() + ": MTP requested but num_nextn_predict_layers is 0");
-  if (c.has_indexer() && (c.index_head_dim & (c.index_head_dim - 1)) != 0)
-    return Status::InvalidArgument(checkpoint->dir() + ": index_head_dim " + std::to_string(c.index_head_dim) +
-                                   " is not a power of two (the Hadamard rotation needs one)");
-  if (c.has_indexer() && c.index_head_dim < c.qk_rope_head_dim)
-    return Status::InvalidArgument(checkpoint->dir() + ": index_head_dim smaller than qk_rope_head_dim");
+  // ParseModelConfig has checked the rest (index_head_dim a power of two above qk_rope_head_dim, groups).
   return std::unique_ptr<Model>(new DeepseekModel(std::move(checkpoint), options));
 }
 

@@ -44,7 +44,7 @@ void MoeRouter::Select(const float* scores, int32_t* experts, float* weights) co
     std::vector<float> group_scores(n_group_);
     for (int64_t g = 0; g < n_group_; ++g) {
       std::vector<float> members(biased.begin() + g * per_group, biased.begin() + (g + 1) * per_group);
-      const std::vector<int32_t> best = TopK(members, bias_.empty() ? 1 : 2);
+      const std::vector<int32_t> best = TopK(members, std::min<int64_t>(per_group, bias_.empty() ? 1 : 2));
       group_scores[g] = 0.0f;
       for (int32_t i : best) group_scores[g] += members[i];
     }

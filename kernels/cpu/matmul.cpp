@@ -96,6 +96,48 @@ float DotImpl(const float* a, const float* b, int64_t n) {
   return sum;
 }
 
+// out[k] = x . w[k] for a tile of kTileRows = 4 decoded rows w [4, n]: each load of x feeds four FMAs
+// instead of one, which matters once many tokens share the tile (prefill).
+void Dot4Impl(const float* x, const float* w, int64_t n, float* out) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const float* w0 = w;
+  const float* w1 = w + n;
+  const float* w2 = w + 2 * n;
+  const float* w3 = w + 3 * n;
+  auto a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
+  auto b0 = hn::Zero(df), b1 = hn::Zero(df), b2 = hn::Zero(df), b3 = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    const auto x0 = hn::LoadU(df, x + i), x1 = hn::LoadU(df, x + i + lanes);
+    a0 = hn::MulAdd(x0, hn::LoadU(df, w0 + i), a0);
+    a1 = hn::MulAdd(x0, hn::LoadU(df, w1 + i), a1);
+    a2 = hn::MulAdd(x0, hn::LoadU(df, w2 + i), a2);
+    a3 = hn::MulAdd(x0, hn::LoadU(df, w3 + i), a3);
+    b0 = hn::MulAdd(x1, hn::LoadU(df, w0 + i + lanes), b0);
+    b1 = hn::MulAdd(x1, hn::LoadU(df, w1 + i + lanes), b1);
+    b2 = hn::MulAdd(x1, hn::LoadU(df, w2 + i + lanes), b2);
+    b3 = hn::MulAdd(x1, hn::LoadU(df, w3 + i + lanes), b3);
+  }
+  for (; i + lanes <= n; i += lanes) {
+    const auto x0 = hn::LoadU(df, x + i);
+    a0 = hn::MulAdd(x0, hn::LoadU(df, w0 + i), a0);
+    a1 = hn::MulAdd(x0, hn::LoadU(df, w1 + i), a1);
+    a2 = hn::MulAdd(x0, hn::LoadU(df, w2 + i), a2);
+    a3 = hn::MulAdd(x0, hn::LoadU(df, w3 + i), a3);
+  }
+  out[0] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a0, b0)));
+  out[1] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a1, b1)));
+  out[2] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a2, b2)));
+  out[3] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a3, b3)));
+  for (; i < n; ++i) {
+    out[0] += x[i] * w0[i];
+    out[1] += x[i] * w1[i];
+    out[2] += x[i] * w2[i];
+    out[3] += x[i] * w3[i];
+  }
+}
+
 void AxpyImpl(float alpha, const float* x, float* y, int64_t n) {
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
@@ -110,17 +152,27 @@ void AxpyImpl(float alpha, const float* x, float* y, int64_t n) {
 // that each activation row is loaded once per tile instead of once per weight row.
 constexpr int64_t kTileRows = 4;
 
+// Tiles start at multiples of kTileRows in every thread split (grain), so whether a row goes through
+// Dot4Impl or DotImpl (the last, partial tile) never depends on the thread count.
+// Dot4Impl over DotImpl alone: small-preset prefill of 128 tokens, 1 thread, 1.65 -> 1.39 s CPU (forward_bench).
 void MatmulImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
   pool.ParallelFor(w.rows, [&](int64_t r0, int64_t r1) {
     std::vector<float> tile(static_cast<size_t>(kTileRows * w.cols));
+    float dots[kTileRows];
     for (int64_t r = r0; r < r1; r += kTileRows) {
       const int64_t tile_rows = std::min(kTileRows, r1 - r);
       for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile.data() + k * w.cols);
-      for (int64_t t = 0; t < n; ++t)
-        for (int64_t k = 0; k < tile_rows; ++k)
-          y[t * w.rows + r + k] = DotImpl(x + t * w.cols, tile.data() + k * w.cols, w.cols);
+      for (int64_t t = 0; t < n; ++t) {
+        if (tile_rows == kTileRows) {
+          Dot4Impl(x + t * w.cols, tile.data(), w.cols, dots);
+          std::copy_n(dots, kTileRows, y + t * w.rows + r);
+        } else {
+          for (int64_t k = 0; k < tile_rows; ++k)
+            y[t * w.rows + r + k] = DotImpl(x + t * w.cols, tile.data() + k * w.cols, w.cols);
+        }
+      }
     }
-  });
+  }, /*grain=*/kTileRows);
 }
 
 void MatmulTransposedImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
