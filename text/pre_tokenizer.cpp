@@ -53,6 +53,8 @@ std::vector<std::string_view> PreTokenizer::Split(std::string_view text) const {
       while (pos < piece.size()) {
         // The caller guarantees valid UTF-8, so the per-call check is skipped.
         const int rc = pcre2_match(step->code, subject, piece.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
+        // No match ends the search; any other error (a match limit, never seen on 2 MB inputs) leaves the
+        // rest of the piece whole rather than failing the request.
         if (rc < 0) break;
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
         const size_t start = ov[0], end = ov[1];

@@ -119,6 +119,16 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFile(const std::string& toke
   return t;
 }
 
+StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::LoadFromDir(const std::string& dir) {
+  const std::string path = dir + "/tokenizer.json";
+  std::ifstream probe(path);
+  if (!probe)
+    return Status::NotFound(fmt::format(
+        "{} has no tokenizer.json; give a folder with the tokenizer files (--tokenizer DIR, e.g. assets/tokenizer)",
+        dir));
+  return Load(path);
+}
+
 std::vector<int32_t> Tokenizer::Encode(std::string_view text) const {
   std::string repaired;
   if (!IsValidUtf8(text)) {

@@ -25,6 +25,9 @@ class Tokenizer {
   // Reads tokenizer.json; InvalidArgument/NotFound when the file is missing, malformed or uses a
   // normalizer, pre-tokenizer or model this implementation does not support.
   static StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& tokenizer_json_path);
+  // Loads DIR/tokenizer.json; NotFound with a hint when the folder has no tokenizer files (checkpoints
+  // converted without them), as vLLM fails rather than guessing another tokenizer.
+  static StatusOr<std::unique_ptr<Tokenizer>> LoadFromDir(const std::string& dir);
   ~Tokenizer();
 
   // Ids of `text` without BOS (add_special_tokens=false). Invalid UTF-8 is first repaired with U+FFFD.
