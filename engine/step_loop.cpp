@@ -113,20 +113,23 @@ void StepLoop::Step() {
 }
 
 void StepLoop::Deliver(std::vector<RequestOutput>& outputs) {
-  std::vector<std::string> ended;
   for (RequestOutput& out : outputs) {
     auto it = subscribers_.find(out.request_id);
     if (it == subscribers_.end()) continue;
-    const bool finished = out.finished;
-    it->second.callback(out);
-    if (finished && --it->second.num_unfinished == 0) {
-      ended.push_back(out.request_id);
-      subscribers_.erase(it);
+    if (!out.finished || --it->second.num_unfinished > 0) {
+      it->second.callback(out);
+      continue;
     }
+    // The request's last update: its id is free again before the submitter hears of it, so the
+    // submitter may reuse the id from inside the callback.
+    Engine::OutputCallback callback = std::move(it->second.callback);
+    subscribers_.erase(it);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_ids_.erase(out.request_id);
+    }
+    callback(out);
   }
-  if (ended.empty()) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const std::string& id : ended) live_ids_.erase(id);
 }
 
 void StepLoop::PublishStats() {

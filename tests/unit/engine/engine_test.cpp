@@ -192,7 +192,7 @@ TEST_F(EngineTest, AbortEndsTheRequestAndFreesItsBlocks) {
   EXPECT_EQ(s.kv_blocks_used, 0);
   EXPECT_EQ(s.num_running + s.num_waiting, 0);
   // The id is free again.
-  EXPECT_TRUE(engine->Submit(Greedy("long", Prompt(4, 1), 1), collector.Callback()).ok());
+  ASSERT_TRUE(engine->Submit(Greedy("long", Prompt(4, 1), 1), collector.Callback()).ok());
   EXPECT_TRUE(collector.WaitFinished(2));
 }
 
