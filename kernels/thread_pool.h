@@ -24,6 +24,7 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
   // Calls fn(begin, end) on disjoint chunks covering [0, n); returns when all chunks are done.
   // Chunks are multiples of `grain` items (except the last) so SIMD-width or block-aligned splits hold.
+  // Not reentrant: fn must not call ParallelFor on the same pool.
   void ParallelFor(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn, int64_t grain = 1);
 
  private:

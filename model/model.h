@@ -37,6 +37,7 @@ class Model {
   virtual Status Forward(const ForwardBatch& batch, PagedKvCache& cache, ForwardOutput* out) = 0;
   // The MTP layer (DeepSeek-V3 report sec. 2.2) on the same batch shape: chunk tokens are the *next*
   // tokens t[i+1] and `hidden` [n_tokens, hidden_size] the main model's final-norm hidden of t[i].
+  // Uses cache layer num_hidden_layers; out->hidden holds the rows after shared_head.norm (the MTP head's input).
   virtual Status ForwardMtp(const ForwardBatch& batch, const Tensor& hidden, PagedKvCache& cache,
                             ForwardOutput* out) = 0;
 };

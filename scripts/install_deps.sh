@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs Sieve's build and test dependencies from Debian 12's apt (and npm for the e2e test clients).
+# Installs Sieve's build and test dependencies from Debian 12's apt (and, through npm, the e2e test
+# clients; see tests/e2e/package.json).
 set -euo pipefail
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
       libcpp-httplib-dev libpcre2-dev libhwy-dev libfmt-dev libspdlog-dev libcli11-dev libssl-dev
-      zlib1g-dev curl ca-certificates nodejs npm)
+      zlib1g-dev curl ca-certificates clang libclang-rt-14-dev)
+# Node.js with npm (Debian's nodejs + npm; a nodejs build that bundles npm is fine as it is).
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
