@@ -122,12 +122,13 @@ Status CheckOutDir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::PermissionDenied(dir + ": cannot create folder: " + ec.message());
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "config.json" || entry.path().extension() == ".safetensors" ||
-        name == "model.safetensors.index.json")
-      return Status::FailedPrecondition(dir + ": already holds a checkpoint (" + name + "); choose an empty folder");
-  }
+  auto refuse = [&](const std::string& what) {
+    return Status::FailedPrecondition(dir + ": already holds a checkpoint (" + what + "); choose an empty folder");
+  };
+  for (const char* name : {"config.json", "model.safetensors.index.json"})
+    if (fs::exists(fs::path(dir) / name)) return refuse(name);
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".safetensors") return refuse(entry.path().filename().string());
   if (ec) return Status::PermissionDenied(dir + ": cannot list folder: " + ec.message());
   return Status::Ok();
 }
