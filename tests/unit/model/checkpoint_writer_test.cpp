@@ -261,6 +261,29 @@ TEST(CheckpointWriter, IndexListsEveryTensorAndTheMtpLayerHasItsOwnShards) {
   for (const std::string& f : mtp_files) EXPECT_EQ(main_files.count(f), 0u) << f;
 }
 
+TEST(CheckpointWriter, MatchesTheFixtureLayoutExactly) {
+  auto fx = test::SharedFixture("tiny-dsv32-a");
+  if (!fx) GTEST_SKIP() << "../shared/fixtures/tiny-dsv32-a not present; layout comparison skipped";
+  test::TempDir dir;
+  // The tiny preset at the fixture's vocabulary size is the fixture's config.
+  ASSERT_TRUE(WriteRandomCheckpoint(TinyConfig(/*num_layers=*/4), Options(dir.path())).ok());
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir.path() + "/config.json")),
+            nlohmann::json::parse(ReadFile(*fx + "/checkpoint/config.json")));
+  auto ours = Checkpoint::Open(dir.path());
+  auto theirs = Checkpoint::Open(*fx + "/checkpoint");
+  ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+  ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
+  ASSERT_EQ((*ours)->NumTensors(), (*theirs)->NumTensors());
+  const auto index = nlohmann::json::parse(ReadFile(*fx + "/checkpoint/model.safetensors.index.json"));
+  for (const auto& [name, file] : index["weight_map"].items()) {
+    const ConstTensorView* a = (*ours)->Find(name);
+    const ConstTensorView& b = (*theirs)->Get(name);
+    ASSERT_NE(a, nullptr) << name;
+    EXPECT_EQ(a->dtype, b.dtype) << name;
+    EXPECT_EQ(a->shape, b.shape) << name;
+  }
+}
+
 TEST(CheckpointWriter, RefusesAFolderThatHoldsACheckpoint) {
   test::TempDir dir;
   WriteTiny(dir.path());
