@@ -40,6 +40,28 @@ float F16ToFloat(uint16_t bits);
 // no infinities, 0x7f/0xff are NaN, largest finite 448.
 float E4m3ToFloat(uint8_t bits);
 // Round-to-nearest-even and saturate to +-448 (the checkpoint quantiser's behaviour); NaN -> 0x7f.
-uint8_t FloatToE4m3(float f);
+inline uint8_t FloatToE4m3(float f) {
+  // Bit-level rounding instead of a table search: make-checkpoint quantises ~1e9 weights per GB, and this
+  // is exact (tests/unit/core/dtype_test.cpp compares it with a brute-force nearest-code search).
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  const uint8_t sign = static_cast<uint8_t>((u >> 24) & 0x80);
+  const uint32_t abs_bits = u & 0x7fffffffu;
+  if (abs_bits > 0x7f800000u) return 0x7f;             // NaN
+  if (abs_bits >= 0x43e00000u) return sign | 0x7e;     // >= 448 (and inf): saturate to 448
+  if (abs_bits < 0x3c800000u) {                        // below 2^-6: subnormal codes m * 2^-9, m = 0..7
+    float a;
+    std::memcpy(&a, &abs_bits, sizeof a);
+    // Adding and subtracting 2^23 rounds a*512 (exact, < 8) to an integer, ties to even; 8 is the
+    // code of 2^-6, the smallest normal, so the carry needs no special case.
+    const float m = (a * 512.0f + 8388608.0f) - 8388608.0f;
+    return sign | static_cast<uint8_t>(m);
+  }
+  // Normal: keep 3 of float's 23 mantissa bits with round-to-nearest-even; a carry out of the mantissa
+  // increments the exponent, which is again the right code. Exponent bias 127 -> 7.
+  const uint32_t rounded = (abs_bits + 0x7ffffu + ((abs_bits >> 20) & 1u)) >> 20;
+  return sign | static_cast<uint8_t>(rounded - (120u << 3));
+}
+
 
 }  // namespace sieve

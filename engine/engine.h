@@ -84,6 +84,9 @@ struct EngineOptions {
   bool enable_prefix_caching = true;
   bool enable_chunked_prefill = true;
   std::optional<uint64_t> seed;            // default seed for requests without one
+  // What logprobs describe (vLLM --logprobs-mode): "raw_logprobs" (the model's distribution, vLLM's
+  // default) or "processed_logprobs" (the one sampled from: after bias, penalties, temperature, filters).
+  std::string logprobs_mode = "raw_logprobs";
 };
 
 // Counters for /metrics and benchmarks (cumulative unless noted).

@@ -218,7 +218,7 @@ CommitResult Scheduler::Commit(const ScheduledBatch& batch, std::vector<ChunkRes
     for (size_t s = 0; s < c.samplers.size(); ++s) {
       Sequence& target = *c.samplers[s];
       RequestOutput out = NewOutput(target);
-      AppendToken(target, r.samples[s], r.texts[s], out);
+      AppendToken(target, r.samples[s], out);
       result.outputs.push_back(std::move(out));
     }
     if (!c.samplers.empty() && request.params.prompt_logprobs) request.prompt_logprobs_sent = true;
@@ -266,8 +266,7 @@ RequestOutput Scheduler::NewOutput(const Sequence& seq) const {
   return out;
 }
 
-void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, const std::string& text,
-                            RequestOutput& out) {
+void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, RequestOutput& out) {
   const Request& request = *seq.request;
   seq.token_ids.push_back(sample.token_id);
   ++counters_.generation_tokens;
@@ -277,6 +276,11 @@ void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, const std
   if (seq.num_output_tokens() == 1 && request.params.prompt_logprobs) out.prompt_logprobs = request.prompt_logprobs;
 
   std::optional<FinishReason> finish = seq.stop.CheckToken(sample.token_id, seq.num_output_tokens(), seq.num_tokens());
+  std::string text;
+  if (seq.detokenizer) {
+    text = seq.detokenizer->Push(sample.token_id);
+    if (finish) text += seq.detokenizer->Flush();
+  }
   // A token that stops the choice (EOS, a stop token id) adds no text unless asked to (vLLM).
   const bool stopped_by_token = finish && finish->reason == "stop";
   std::optional<FinishReason> stop_string;

@@ -49,7 +49,6 @@ struct ChunkResult {
   std::vector<SampleResult> samples;  // one per chunk.samplers
   // (position, logprob of prompt token `position`), for all_logits chunks.
   std::vector<std::pair<int64_t, TokenLogprob>> prompt_logprobs;
-  std::vector<std::string> texts;     // the new tokens' text, one per sample ("" without a tokenizer)
 };
 
 struct CommitResult {
@@ -100,7 +99,7 @@ class Scheduler {
   void FreeBlocks(Sequence& seq);
   void RegisterFullBlocks(Sequence& seq);
   void Fork(const Sequence& parent, Sequence& child, CommitResult& result);
-  void AppendToken(Sequence& seq, const SampleResult& sample, const std::string& text, RequestOutput& out);
+  void AppendToken(Sequence& seq, const SampleResult& sample, RequestOutput& out);
   RequestOutput NewOutput(const Sequence& seq) const;
   void Finish(Sequence& seq);
   void Remove(std::deque<Sequence*>& queue, const Sequence* seq);

@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "engine/stop_checker.h"
+#include "text/incremental_detokenizer.h"
 
 namespace sieve::engine {
 
@@ -26,8 +27,9 @@ enum class SequenceStatus {
 };
 
 struct Sequence {
+  // `tokenizer` may be null (id-only checkpoints): then the choice has no text.
   Sequence(Request* request, int index, std::span<const int32_t> prompt_ids, uint64_t seed, int32_t eos_token_id,
-           int64_t max_model_len);
+           int64_t max_model_len, const text::Tokenizer* tokenizer);
 
   int64_t num_tokens() const { return static_cast<int64_t>(token_ids.size()); }
   int64_t num_output_tokens() const { return num_tokens() - num_prompt_tokens; }
@@ -47,6 +49,7 @@ struct Sequence {
   SequenceStatus status = SequenceStatus::kWaiting;
   std::mt19937_64 rng;               // the choice's own generator (seeded requests reproduce)
   StopChecker stop;
+  std::unique_ptr<text::IncrementalDetokenizer> detokenizer;  // null without a tokenizer
 };
 
 struct Request {
@@ -63,6 +66,6 @@ struct Request {
 
 // A request and its n choices, choice i seeded with (seed, i).
 std::unique_ptr<Request> MakeRequest(GenerationRequest request, int64_t arrival, uint64_t seed,
-                                     int32_t eos_token_id, int64_t max_model_len);
+                                     int32_t eos_token_id, int64_t max_model_len, const text::Tokenizer* tokenizer);
 
 }  // namespace sieve::engine

@@ -55,6 +55,7 @@ StatusOr<std::vector<std::string>> ShardFiles(const std::string& dir, std::map<s
       (*weight_map)[it.key()] = file;
       if (seen.insert(file).second) files.push_back(file);
     }
+    if (files.empty()) return Status::InvalidArgument(index.string() + ": weight_map lists no tensors");
     return files;
   }
   if (fs::exists(single)) return std::vector<std::string>{"model.safetensors"};
@@ -64,7 +65,7 @@ StatusOr<std::vector<std::string>> ShardFiles(const std::string& dir, std::map<s
 }  // namespace
 
 Status ValidateTensor(const TensorSpec& spec, const ConstTensorView* view, const ConstTensorView* scale,
-                      const ModelConfig& config, const std::string& file) {
+                      const ModelConfig& config, const std::string& file, const std::string& scale_file) {
   if (view == nullptr) return Status::NotFound(file + ": missing tensor " + spec.name);
   if (view->shape != spec.shape)
     return Status::InvalidArgument(
@@ -76,13 +77,13 @@ Status ValidateTensor(const TensorSpec& spec, const ConstTensorView* view, const
         if (view->dtype != DType::kF8E4M3)
           return Status::InvalidArgument(Mismatch(file, spec.name, "dtype", got_dtype, "F8_E4M3"));
         const std::string sname = ScaleName(spec.name);
-        if (scale == nullptr) return Status::NotFound(file + ": missing tensor " + sname);
+        if (scale == nullptr) return Status::NotFound(scale_file + ": missing tensor " + sname);
         const Shape want = ScaleShape(spec.shape, config);
         if (scale->dtype != DType::kF32)
-          return Status::InvalidArgument(Mismatch(file, sname, "dtype", std::string(DTypeName(scale->dtype)), "F32"));
+          return Status::InvalidArgument(Mismatch(scale_file, sname, "dtype", std::string(DTypeName(scale->dtype)), "F32"));
         if (scale->shape != want)
           return Status::InvalidArgument(Mismatch(
-              file, sname, "shape", ShapeToString(scale->shape),
+              scale_file, sname, "shape", ShapeToString(scale->shape),
               ShapeToString(want) + " for weight " + ShapeToString(spec.shape) + " in " +
                   std::to_string(config.quantization_config.weight_block_size[0]) + "x" +
                   std::to_string(config.quantization_config.weight_block_size[1]) + " blocks"));
@@ -109,7 +110,17 @@ StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir) {
   SIEVE_ASSIGN_OR_RETURN(std::vector<std::string> files, ShardFiles(dir, &weight_map));
   std::map<std::string, const SafetensorsFile*> by_file;
   for (const std::string& f : files) {
-    SIEVE_ASSIGN_OR_RETURN(auto shard, SafetensorsFile::Open((fs::path(dir) / f).string()));
+    const fs::path shard_path = fs::path(dir) / f;
+    if (!fs::exists(shard_path)) {
+      // Name a tensor the missing file was to provide, so the message says what is lost.
+      size_t count = 0;
+      std::string first;
+      for (const auto& [name, file] : weight_map)
+        if (file == f && count++ == 0) first = name;
+      return Status::NotFound(shard_path.string() + ": shard file not found (model.safetensors.index.json maps " +
+                              std::to_string(count) + " tensors to it, e.g. " + first + ")");
+    }
+    SIEVE_ASSIGN_OR_RETURN(auto shard, SafetensorsFile::Open(shard_path.string()));
     by_file[f] = shard.get();
     for (const auto& [name, view] : shard->tensors()) {
       if (ckpt->tensors_.count(name))
@@ -125,15 +136,18 @@ StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir) {
       return Status::NotFound((fs::path(dir) / file).string() + ": missing tensor " + name +
                               " (listed in model.safetensors.index.json)");
   }
+  // The file a tensor is in; for a tensor in no file, the index that should have listed it.
+  const bool indexed = fs::exists(fs::path(dir) / "model.safetensors.index.json");
   auto where = [&](const std::string& name) {
     auto it = weight_map.find(name);
-    const std::string file = it != weight_map.end() ? it->second : files.front();
-    return (fs::path(dir) / file).string();
+    if (it != weight_map.end()) return (fs::path(dir) / it->second).string();
+    return (fs::path(dir) / (indexed ? "model.safetensors.index.json" : files.front())).string();
   };
   for (const TensorSpec& spec : ExpectedTensors(ckpt->config_)) {
     const ConstTensorView* view = ckpt->Find(spec.name);
     const ConstTensorView* scale = ckpt->Find(ScaleName(spec.name));
-    SIEVE_RETURN_IF_ERROR(ValidateTensor(spec, view, scale, ckpt->config_, where(spec.name)));
+    SIEVE_RETURN_IF_ERROR(
+        ValidateTensor(spec, view, scale, ckpt->config_, where(spec.name), where(ScaleName(spec.name))));
   }
   return ckpt;
 }

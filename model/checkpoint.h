@@ -54,8 +54,9 @@ class Checkpoint {
   std::map<std::string, const ConstTensorView*> tensors_;
 };
 
-// Validates one tensor against its spec; returns a message naming file, tensor, expected and got.
+// Validates one tensor (and, for an FP8 linear, its weight_scale_inv) against its spec; returns a message
+// naming the file (`file` for the tensor, `scale_file` for the scale), tensor, expected and got.
 Status ValidateTensor(const TensorSpec& spec, const ConstTensorView* view, const ConstTensorView* scale,
-                      const ModelConfig& config, const std::string& file);
+                      const ModelConfig& config, const std::string& file, const std::string& scale_file);
 
 }  // namespace sieve::model

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -26,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint64_t kJobBytes = 4ull << 20;     // one generation job: whole row blocks, about this size
-constexpr uint64_t kWindowBytes = 64ull << 20;  // generated but not yet written: the memory bound
+constexpr uint64_t kWindowBytes = 64ull << 20;  // generated, not yet written; two are in memory at once
 constexpr const char* kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json"};
 
 // One tensor as stored in a shard: a weight (or norm, embedding, ...) or the scale of an FP8 weight.
@@ -118,16 +117,43 @@ std::vector<Piece> PlanPieces(const std::vector<ShardPlan>& shards, const std::v
   return pieces;
 }
 
+// Consecutive pieces whose generated data fits kWindowBytes (at least one piece each); `offsets` place the
+// generated pieces back to back in an arena ([generated.size() + 1], the last = bytes needed).
+struct Window {
+  size_t begin = 0, end = 0;
+  std::vector<size_t> generated;
+  std::vector<uint64_t> offsets = {0};
+};
+
+std::vector<Window> PlanWindows(const std::vector<Piece>& pieces) {
+  std::vector<Window> windows;
+  for (size_t i = 0; i < pieces.size();) {
+    Window w;
+    w.begin = i;
+    while (i < pieces.size() && (i == w.begin || w.offsets.back() + pieces[i].nbytes <= kWindowBytes)) {
+      if (!pieces[i].is_scale) {
+        w.generated.push_back(i);
+        w.offsets.push_back(w.offsets.back() + pieces[i].nbytes);
+      }
+      ++i;
+    }
+    w.end = i;
+    windows.push_back(std::move(w));
+  }
+  return windows;
+}
+
 Status CheckOutDir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::PermissionDenied(dir + ": cannot create folder: " + ec.message());
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "config.json" || entry.path().extension() == ".safetensors" ||
-        name == "model.safetensors.index.json")
-      return Status::FailedPrecondition(dir + ": already holds a checkpoint (" + name + "); choose an empty folder");
-  }
+  auto refuse = [&](const std::string& what) {
+    return Status::FailedPrecondition(dir + ": already holds a checkpoint (" + what + "); choose an empty folder");
+  };
+  for (const char* name : {"config.json", "model.safetensors.index.json"})
+    if (fs::exists(fs::path(dir) / name)) return refuse(name);
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".safetensors") return refuse(entry.path().filename().string());
   if (ec) return Status::PermissionDenied(dir + ": cannot list folder: " + ec.message());
   return Status::Ok();
 }
@@ -171,19 +197,20 @@ class ShardStream {
   std::FILE* file_ = nullptr;
 };
 
-// Runs fn(i) for i in [0, n) on up to `threads` threads; inline when there is nothing to share.
+// Runs fn(i, worker) for i in [0, n) on up to `threads` workers (worker < threads); inline when there is
+// nothing to share.
 template <typename Fn>
 void ParallelFor(size_t n, int threads, const Fn& fn) {
   const size_t workers = std::min<size_t>(n, static_cast<size_t>(std::max(1, threads)));
   if (workers <= 1) {
-    for (size_t i = 0; i < n; ++i) fn(i);
+    for (size_t i = 0; i < n; ++i) fn(i, size_t{0});
     return;
   }
   std::atomic<size_t> next{0};
   std::vector<std::thread> pool;
   for (size_t t = 0; t < workers; ++t)
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) fn(i);
+    pool.emplace_back([&, t] {
+      for (size_t i = next++; i < n; i = next++) fn(i, t);
     });
   for (std::thread& th : pool) th.join();
 }
@@ -220,39 +247,35 @@ StatusOr<CheckpointWriteSummary> WriteRandomCheckpoint(const ModelConfig& config
 
   const int threads = options.num_threads > 0 ? options.num_threads
                                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::map<size_t, std::vector<float>> scales;  // FP8 weights whose scale tensor is not yet written
+  // Scales of FP8 weights, [row blocks, col blocks] each: filled by the weight's pieces, written (and freed)
+  // at the scale's own piece. One vector per tensor, so filling one never moves another.
+  std::vector<std::vector<float>> scales(specs.size());
+  auto prepare = [&](const Window& w) {
+    for (size_t i : w.generated) {
+      const Piece& p = pieces[i];
+      if (recipes[p.spec].fp8_blocks && scales[p.spec].empty())
+        scales[p.spec].resize(static_cast<size_t>(NumElements(ScaleShape(specs[p.spec].shape, config))));
+    }
+  };
+  // One float scratch per worker, reused by every window (only one window is generated at a time).
+  std::vector<std::vector<float>> scratch(static_cast<size_t>(threads));
+  auto generate = [&](const Window& w, std::vector<std::byte>* arena) {
+    if (arena->size() < w.offsets.back()) arena->resize(w.offsets.back());
+    ParallelFor(w.generated.size(), threads, [&](size_t g, size_t worker) {
+      const Piece& p = pieces[w.generated[g]];
+      const WeightRecipe& r = recipes[p.spec];
+      float* scale_rows = r.fp8_blocks ? scales[p.spec].data() + (p.row_begin / r.block_rows) *
+                                                                     ScaleShape(specs[p.spec].shape, config)[1]
+                                       : nullptr;
+      GenerateRows(r, specs[p.spec].shape, p.row_begin, p.row_end, arena->data() + w.offsets[g], scale_rows,
+                   &scratch[worker]);
+    });
+  };
   ShardStream stream;
   size_t open_shard = shards.size();
   uint64_t done_bytes = 0;
-  std::vector<std::byte> arena;
-  for (size_t begin = 0; begin < pieces.size();) {
-    // A window of pieces whose generated data fits the memory bound (at least one piece).
-    size_t end = begin;
-    uint64_t window_bytes = 0;
-    std::vector<size_t> generated;
-    while (end < pieces.size() && (end == begin || window_bytes + pieces[end].nbytes <= kWindowBytes)) {
-      const Piece& p = pieces[end];
-      if (!p.is_scale) {
-        window_bytes += p.nbytes;
-        generated.push_back(end);
-        if (recipes[p.spec].fp8_blocks && !scales.count(p.spec))
-          scales[p.spec].resize(static_cast<size_t>(NumElements(ScaleShape(specs[p.spec].shape, config))));
-      }
-      ++end;
-    }
-    // The window's generated data, back to back in one reused arena (grown, never shrunk or zeroed again).
-    std::vector<uint64_t> offsets(generated.size() + 1, 0);
-    for (size_t g = 0; g < generated.size(); ++g) offsets[g + 1] = offsets[g] + pieces[generated[g]].nbytes;
-    if (arena.size() < window_bytes) arena.resize(window_bytes);
-    ParallelFor(generated.size(), threads, [&](size_t g) {
-      const Piece& p = pieces[generated[g]];
-      const WeightRecipe& r = recipes[p.spec];
-      float* scale_rows = r.fp8_blocks ? scales.at(p.spec).data() + (p.row_begin / r.block_rows) *
-                                                                         ScaleShape(specs[p.spec].shape, config)[1]
-                                       : nullptr;
-      GenerateRows(r, specs[p.spec].shape, p.row_begin, p.row_end, arena.data() + offsets[g], scale_rows);
-    });
-    for (size_t i = begin, g = 0; i < end; ++i) {
+  auto write = [&](const Window& w, const std::vector<std::byte>& arena) -> Status {
+    for (size_t i = w.begin, g = 0; i < w.end; ++i) {
       const Piece& p = pieces[i];
       if (p.shard != open_shard) {
         SIEVE_RETURN_IF_ERROR(stream.Close());
@@ -263,17 +286,34 @@ StatusOr<CheckpointWriteSummary> WriteRandomCheckpoint(const ModelConfig& config
         open_shard = p.shard;
       }
       if (p.is_scale) {
-        const std::vector<float>& s = scales.at(p.spec);
-        SIEVE_RETURN_IF_ERROR(stream.Write(s.data(), s.size() * sizeof(float)));
-        scales.erase(p.spec);
+        SIEVE_RETURN_IF_ERROR(stream.Write(scales[p.spec].data(), p.nbytes));
+        std::vector<float>().swap(scales[p.spec]);
       } else {
-        SIEVE_RETURN_IF_ERROR(stream.Write(arena.data() + offsets[g], p.nbytes));
+        SIEVE_RETURN_IF_ERROR(stream.Write(arena.data() + w.offsets[g], p.nbytes));
         ++g;
       }
       done_bytes += p.nbytes;
     }
+    return Status::Ok();
+  };
+  // Window k+1 is generated while window k is written, so the page-cache copies overlap the arithmetic.
+  // A scale piece comes after all of its weight's pieces, so the two never touch the same scale vector.
+  const std::vector<Window> windows = PlanWindows(pieces);
+  std::vector<std::byte> arenas[2];
+  if (!windows.empty()) {
+    prepare(windows[0]);
+    generate(windows[0], &arenas[0]);
+  }
+  for (size_t k = 0; k < windows.size(); ++k) {
+    std::thread next;
+    if (k + 1 < windows.size()) {
+      prepare(windows[k + 1]);
+      next = std::thread(generate, std::cref(windows[k + 1]), &arenas[(k + 1) % 2]);
+    }
+    const Status written = write(windows[k], arenas[k % 2]);
+    if (next.joinable()) next.join();
+    SIEVE_RETURN_IF_ERROR(written);
     if (options.progress) options.progress(done_bytes, summary.tensor_bytes);
-    begin = end;
   }
   SIEVE_RETURN_IF_ERROR(stream.Close());
 

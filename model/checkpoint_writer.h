@@ -1,7 +1,7 @@
 // Writes a random checkpoint in the Hugging Face layout that model/checkpoint reads (docs/checkpoint_format.md):
 // config.json, model-0000K-of-0000N.safetensors shards with model.safetensors.index.json, and the tokenizer
 // files. Tensors come from model/random_weights and are streamed to disk in row chunks, so memory stays
-// bounded (about 64 MB plus one 128-row block per thread) whatever the model size.
+// bounded (two 64 MB windows plus one 128-row block per thread) whatever the model size.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/dtype.h"
 #include "model/config.h"
@@ -37,8 +38,9 @@ int64_t GeneratorCols(const Shape& shape);
 // Writes rows [row_begin, row_end) of the tensor, in its stored dtype, to `out`
 // ((row_end - row_begin) * cols * DTypeSize(dtype) bytes). For FP8 tensors row_begin must be a multiple of
 // block_rows, and the scales of those row blocks go to `scale_out` ([row blocks, ceil(cols/block_cols)],
-// row-major, starting at row block row_begin / block_rows).
+// row-major, starting at row block row_begin / block_rows). `scratch` is reused float storage (one row
+// block), kept by the caller so repeated calls do not allocate.
 void GenerateRows(const WeightRecipe& recipe, const Shape& shape, int64_t row_begin, int64_t row_end,
-                  std::byte* out, float* scale_out);
+                  std::byte* out, float* scale_out, std::vector<float>* scratch);
 
 }  // namespace sieve::model

@@ -27,19 +27,31 @@ Status SafetensorsFile::ParseHeader(std::string_view bytes, size_t file_size, co
                             " bytes, need at least 8 for the header length)");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(bytes[i]);
-  if (header_len > kMaxHeaderBytes || 8 + header_len > bytes.size())
+  if (header_len > bytes.size() - 8)
     return Status::DataLoss(path + ": safetensors header length " + std::to_string(header_len) +
                             " exceeds the file size " + std::to_string(file_size));
+  if (header_len > kMaxHeaderBytes)
+    return Status::DataLoss(path + ": safetensors header length " + std::to_string(header_len) +
+                            " is implausibly large (corrupt length prefix)");
   json header;
   try {
     header = json::parse(bytes.substr(8, header_len));
-  } catch (const json::exception& e) {
-    return Status::DataLoss(path + ": safetensors header is not valid JSON: " + e.what());
+  } catch (const json::parse_error& e) {
+    // Not e.what(): it quotes the offending bytes, which may be binary or hold newlines; the message must
+    // stay one printable line.
+    return Status::DataLoss(path + ": safetensors header is not valid JSON (parse error at byte " +
+                            std::to_string(e.byte) + " of " + std::to_string(header_len) + ")");
+  } catch (const json::exception&) {
+    return Status::DataLoss(path + ": safetensors header is not valid JSON");
   }
   if (!header.is_object()) return Status::DataLoss(path + ": safetensors header is not a JSON object");
   const size_t data_start = 8 + header_len;
   const size_t data_size = file_size - data_start;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  struct Range {
+    uint64_t begin, end;
+    const std::string* name;
+  };
+  std::vector<Range> ranges;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     if (name == "__metadata__") continue;
@@ -76,13 +88,18 @@ Status SafetensorsFile::ParseHeader(std::string_view bytes, size_t file_size, co
                               std::to_string(numel * DTypeSize(*dtype)));
     view.data = reinterpret_cast<const std::byte*>(bytes.data()) + data_start + begin;
     view.nbytes = end - begin;
-    ranges.emplace_back(begin, end);
+    if (end > begin) ranges.push_back({begin, end, &it.key()});  // empty tensors overlap nothing
     (*out)[name] = std::move(view);
   }
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second)
-      return Status::DataLoss(path + ": overlapping tensor data ranges in safetensors header");
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    const Range& a = ranges[i - 1];
+    const Range& b = ranges[i];
+    if (b.begin < a.end)
+      return Status::DataLoss(path + ": tensors " + *a.name + " [" + std::to_string(a.begin) + ", " +
+                              std::to_string(a.end) + ") and " + *b.name + " [" + std::to_string(b.begin) + ", " +
+                              std::to_string(b.end) + ") overlap in the data section");
+  }
   return Status::Ok();
 }
 

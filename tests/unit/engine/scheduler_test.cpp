@@ -28,7 +28,7 @@ struct Harness {
     GenerationRequest r{id, std::move(prompt), {}};
     r.params.max_tokens = max_tokens;
     r.params.n = n;
-    scheduler.Add(MakeRequest(std::move(r), arrivals++, 0, kEos, 1 << 20));
+    scheduler.Add(MakeRequest(std::move(r), arrivals++, 0, kEos, 1 << 20, nullptr));
   }
   // One step; returns the batch it ran.
   ScheduledBatch Step() {
@@ -37,7 +37,6 @@ struct Harness {
     for (size_t i = 0; i < batch.chunks.size(); ++i)
       for (Sequence* target : batch.chunks[i].samplers) {
         results[i].samples.push_back(SampleResult{FakeNextToken(*target), std::nullopt});
-        results[i].texts.emplace_back();
       }
     CommitResult c = scheduler.Commit(batch, results);
     copies.insert(copies.end(), c.block_copies.begin(), c.block_copies.end());
