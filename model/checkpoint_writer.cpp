@@ -118,7 +118,7 @@ std::vector<Piece> PlanPieces(const std::vector<ShardPlan>& shards, const std::v
 }
 
 // Consecutive pieces whose generated data fits kWindowBytes (at least one piece each); `offsets` place the
-// generated pieces back to back in an arena ([generated.size() + 1], the last = bytes needed).
+// generated pieces one after the other in an arena ([generated.size() + 1], the last = bytes needed).
 struct Window {
   size_t begin = 0, end = 0;
   std::vector<size_t> generated;
@@ -133,7 +133,8 @@ std::vector<Window> PlanWindows(const std::vector<Piece>& pieces) {
     while (i < pieces.size() && (i == w.begin || w.offsets.back() + pieces[i].nbytes <= kWindowBytes)) {
       if (!pieces[i].is_scale) {
         w.generated.push_back(i);
-        w.offsets.push_back(w.offsets.back() + pieces[i].nbytes);
+        // 64-byte aligned: typed stores stay aligned, and two workers never share a cache line.
+        w.offsets.push_back((w.offsets.back() + pieces[i].nbytes + 63) & ~uint64_t{63});
       }
       ++i;
     }
