@@ -13,6 +13,10 @@ using RegisterFn = std::function<void(CLI::App& app, int* exit_code)>;
 // Adds a subcommand registrar; returns true so it can initialise a static.
 bool AddSubcommand(RegisterFn fn);
 
+// The parent of nested subcommands (`bench` for `bench serve|latency|throughput`): returns it if an earlier
+// registrar created it, else creates it requiring one child. Registration order across files is unspecified.
+CLI::App* SubcommandGroup(CLI::App& app, const std::string& name, const std::string& description);
+
 // Prints "sieve: <message>" on stderr: the CLI's one-line error form.
 void PrintError(const std::string& message);
 
