@@ -8,7 +8,7 @@ set -euo pipefail
 sieve=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ ! -d $here/node_modules/openai ]]; then
-  (cd "$here" && timeout 300 npm install --no-audit --no-fund >/dev/null) || { echo "npm install failed"; exit 1; }
+  (cd "$here" && timeout 300 npm ci --no-audit --no-fund >/dev/null) || { echo "npm install failed"; exit 1; }
 fi
 work=$(mktemp -d)
 pids=()
