@@ -117,7 +117,7 @@ StatusOr<ChatRequest> ParseChatRequest(const Json& body, const ServingLimits& li
   const char* param = max_completion ? "max_completion_tokens" : "max_tokens";
   SIEVE_ASSIGN_OR_RETURN(r.params.max_tokens,
                          ResolveMaxTokens(max_completion ? max_completion : max_tokens, param,
-                                          static_cast<int64_t>(r.prompt_ids.size()), limits.max_model_len));
+                                          static_cast<int64_t>(r.prompt_ids.size()), limits.max_model_len, "messages"));
   return r;
 }
 

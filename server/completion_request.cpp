@@ -119,7 +119,7 @@ StatusOr<CompletionRequest> ParseCompletionRequest(const Json& body, const Servi
   // OpenAI's default for completions is 16 tokens.
   SIEVE_ASSIGN_OR_RETURN(const auto max_tokens, OptionalInt(body, "max_tokens"));
   SIEVE_ASSIGN_OR_RETURN(r.params.max_tokens,
-                         ResolveMaxTokens(max_tokens.value_or(16), "max_tokens", longest, limits.max_model_len));
+                         ResolveMaxTokens(max_tokens.value_or(16), "max_tokens", longest, limits.max_model_len, "prompt"));
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <thread>
 
 #include "server/api_key.h"
 #include "server/chat_route.h"
@@ -113,10 +114,18 @@ StatusOr<int> HttpServer::Bind(const std::string& host, int port) {
 }
 
 Status HttpServer::Run() {
-  if (!http_->listen_after_bind()) return Status::Internal("the HTTP server stopped with an error");
+  running_ = true;
+  const bool ok = stop_requested_ || http_->listen_after_bind();
+  running_ = false;
+  if (!ok) return Status::Internal("the HTTP server stopped with an error");
   return Status::Ok();
 }
 
-void HttpServer::Stop() { http_->stop(); }
+void HttpServer::Stop() {
+  stop_requested_ = true;
+  // Run() may be between its start and httplib's accept loop: wait for the loop, then stop it.
+  while (running_ && !http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->stop();
+}
 
 }  // namespace sieve::server

@@ -2,6 +2,7 @@
 // stop that lets in-flight requests end. Routes live in their own files; this file only connects them.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,9 @@ class HttpServer {
 
   ServerState& state_;
   std::unique_ptr<httplib::Server> http_;
+  // httplib's stop() does nothing until its accept loop runs; these close that window.
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace sieve::server

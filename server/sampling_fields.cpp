@@ -114,13 +114,13 @@ Status ReadChoiceCount(const Json& body, engine::SamplingParams* p) {
 }
 
 StatusOr<int> ResolveMaxTokens(std::optional<int64_t> requested, const std::string& param, int64_t prompt_tokens,
-                               int64_t max_model_len) {
+                               int64_t max_model_len, const std::string& prompt_param) {
   if (prompt_tokens >= max_model_len)
     return Status::InvalidArgument(fmt::format(
                "This model's maximum context length is {} tokens. However, your prompt has {} tokens, which leaves no "
                "room for output. Please reduce the length of the input.",
                max_model_len, prompt_tokens))
-        .WithParam("prompt");
+        .WithParam(prompt_param);
   if (!requested) return static_cast<int>(max_model_len - prompt_tokens);
   if (*requested < 1)
     return Status::InvalidArgument(fmt::format("{} must be at least 1, got {}", param, *requested)).WithParam(param);

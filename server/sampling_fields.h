@@ -17,7 +17,8 @@ Status ReadChoiceCount(const Json& body, engine::SamplingParams* params);
 
 // The generated-token budget: `requested` if given, else everything the context has left. Fails when the
 // prompt leaves no room or prompt + requested exceeds the context, with vLLM's wording.
+// `prompt_param` names the prompt field for the error ("prompt" or "messages").
 StatusOr<int> ResolveMaxTokens(std::optional<int64_t> requested, const std::string& param, int64_t prompt_tokens,
-                               int64_t max_model_len);
+                               int64_t max_model_len, const std::string& prompt_param);
 
 }  // namespace sieve::server
