@@ -91,9 +91,10 @@ StatusOr<ChatRequest> ParseChatRequest(const Json& body, const ServingLimits& li
     return Status::FailedPrecondition("chat completions need a tokenizer; this checkpoint has none").WithParam("messages");
   ChatRequest r;
   SIEVE_ASSIGN_OR_RETURN(const std::vector<std::string> tool_names, ReadToolNames(body));
+  // Messages first: they hold most mistakes, and the encoder refuses tools for Speciale by name.
+  SIEVE_ASSIGN_OR_RETURN(const text::ChatPrompt prompt, text::EncodeChat(body, settings.family, settings.chat_options));
   SIEVE_ASSIGN_OR_RETURN(const bool parse_tools, ReadToolChoice(body, tool_names, settings));
   SIEVE_RETURN_IF_ERROR(ReadResponseFormat(body));
-  SIEVE_ASSIGN_OR_RETURN(const text::ChatPrompt prompt, text::EncodeChat(body, settings.family, settings.chat_options));
   r.prompt_ids = limits.tokenizer->Encode(prompt.text);
   r.parser.parse_reasoning = settings.parse_reasoning;
   r.parser.starts_in_thinking = prompt.starts_in_thinking;

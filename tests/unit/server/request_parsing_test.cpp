@@ -18,11 +18,11 @@ const text::Tokenizer& Tok() {
   return *t;
 }
 
-ServingLimits Limits() {
+ServingLimits Limits(int64_t max_model_len = 64) {
   ServingLimits l;
   l.served_model_names = {"tiny", "alias"};
   l.tokenizer = &Tok();
-  l.max_model_len = 64;
+  l.max_model_len = max_model_len;
   l.vocab_size = 129280;
   l.bos_token_id = 0;
   l.eos_token_id = 1;
@@ -129,7 +129,7 @@ TEST(ChatRequest, ThinkingStartsInReasoningAndToolsTurnOnParsing) {
       J(R"({"messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]}],"max_completion_tokens":8,
             "chat_template_kwargs":{"thinking":true},"logprobs":true,"top_logprobs":2,
             "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]})"),
-      Limits(), ToolSettings());
+      Limits(1024), ToolSettings());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->parser.starts_in_thinking);
   EXPECT_EQ(r->parser.tool_call_format, text::ToolCallFormat::kDsml);
@@ -148,6 +148,8 @@ TEST(ChatRequest, EachBadFieldNamesItsParam) {
       {R"({"messages":[{"role":"user","content":"x"}],"model":"nope"})", StatusCode::kNotFound, "model"},
       {R"({"messages":[{"role":"user","content":"x"}],"max_completion_tokens":100})", StatusCode::kInvalidArgument,
        "max_completion_tokens"},
+      {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]})",
+       StatusCode::kInvalidArgument, "messages"},  // the tool prompt alone exceeds the 64-token context
       {R"({"messages":[{"role":"user","content":"x"}],"top_logprobs":3})", StatusCode::kInvalidArgument, "top_logprobs"},
       {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"parameters":{}}}]})",
        StatusCode::kInvalidArgument, "tools[0].function.name"},
@@ -177,15 +179,15 @@ TEST(ChatRequest, AutoToolChoiceNeedsTheFlagAndSpecialeRefusesTools) {
   const Json body = J(R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]})");
   ChatSettings no_auto = ToolSettings();
   no_auto.enable_auto_tool_choice = false;
-  auto r = ParseChatRequest(body, Limits(), no_auto);
+  auto r = ParseChatRequest(body, Limits(1024), no_auto);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().param(), "tool_choice");
   ChatSettings speciale = ToolSettings();
   speciale.family = text::ChatFamily::kDeepseekV32Speciale;
-  auto s = ParseChatRequest(body, Limits(), speciale);
+  auto s = ParseChatRequest(body, Limits(1024), speciale);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().param(), "tools");
-  EXPECT_TRUE(ParseChatRequest(body, Limits(), ToolSettings()).ok());  // control: same body is fine otherwise
+  EXPECT_TRUE(ParseChatRequest(body, Limits(1024), ToolSettings()).ok());  // control: same body is fine otherwise
 }
 
 }  // namespace
