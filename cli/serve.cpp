@@ -53,7 +53,17 @@ StatusOr<server::ChatSettings> ChatSettingsFor(const ServeArgs& a) {
   return s;
 }
 
-// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one receives them), then drains.
+// Waits until in-flight generations are done or `deadline` passes; true if none is left.
+bool WaitForInFlight(const server::ServerState& state, std::chrono::steady_clock::time_point deadline) {
+  while (state.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return state.in_flight == 0;
+}
+
+// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one receives them), then drains:
+// new generations get 503 at once; running ones may finish within the grace period, after which the
+// engine aborts them (their streams end with finish_reason "abort" and [DONE]); only then does the HTTP
+// server stop, since cpp-httplib cuts open streams when it stops.
 void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, engine::Engine& engine) {
   sigset_t set;
   sigemptyset(&set);
@@ -63,12 +73,12 @@ void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, eng
   sigwait(&set, &signal);
   if (state.draining.exchange(true)) return;  // Run() ended on its own and woke us
   spdlog::info("{}: stopping; {} request(s) in flight", signal == SIGINT ? "SIGINT" : "SIGTERM", state.in_flight.load());
+  if (!WaitForInFlight(state, std::chrono::steady_clock::now() + kShutdownGrace)) {
+    spdlog::warn("aborting {} request(s) still running", state.in_flight.load());
+    engine.Shutdown();
+    WaitForInFlight(state, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
   http.Stop();
-  const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-  while (state.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (state.in_flight > 0) spdlog::warn("aborting {} request(s) still running", state.in_flight.load());
-  engine.Shutdown();  // aborts what is left; their streams end with finish_reason "abort"
 }
 
 int RunServe(ServeArgs a) {
@@ -161,7 +171,10 @@ int RunServe(ServeArgs a) {
 void RegisterServe(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (vLLM-compatible flags and endpoints)");
   auto a = std::make_shared<ServeArgs>();
-  cmd->add_option("model", a->model_dir, "Checkpoint folder (config.json, safetensors, tokenizer.json)")->required();
+  // vLLM takes the folder as a positional; SGLang's launch_server as --model-path.
+  auto* positional = cmd->add_option("model", a->model_dir, "Checkpoint folder (config.json, safetensors, tokenizer.json)");
+  auto* model_path = cmd->add_option("--model-path,--model", a->model_dir, "Same as the positional MODEL (SGLang's name)");
+  positional->excludes(model_path);
   cmd->add_option("--host", a->host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", a->port, "Port to bind (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--served-model-name", a->served_model_names,
@@ -178,7 +191,17 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--http-threads", a->http_threads, "HTTP worker threads (0: max(64, max-num-seqs) + 16)")
       ->capture_default_str();
   engine::AddEngineFlags(*cmd, &a->engine);
-  cmd->callback([a, exit_code] { *exit_code = RunServe(*a); });
+  // SGLang's names for the same engine settings.
+  cmd->add_option("--context-length", a->engine.max_model_len, "Same as --max-model-len (SGLang's name)");
+  cmd->add_option("--max-running-requests", a->engine.max_num_seqs, "Same as --max-num-seqs (SGLang's name)");
+  cmd->callback([a, exit_code] {
+    if (a->model_dir.empty()) {
+      PrintError("serve: give the checkpoint folder (MODEL or --model-path)");
+      *exit_code = 2;
+      return;
+    }
+    *exit_code = RunServe(*a);
+  });
 }
 
 }  // namespace

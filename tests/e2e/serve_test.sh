@@ -58,7 +58,16 @@ start_server "$work/tiny" "$work/main.log" --tool-call-parser deepseekv32 --reas
 timeout 300 node "$here/serve_clients.mjs" main "$base" || status=1
 grep -q "POST /v1/chat/completions 200 .* id=chatcmpl-.* prompt_tokens=" "$work/main.log" \
   && echo "ok   one log line per request with timing" || { echo "FAIL no request log line"; status=1; }
+# SIGTERM during a stream: the stream still ends with [DONE], and new requests get 503 meanwhile.
+curl -s -N --max-time 60 "$base/v1/completions" -H 'Content-Type: application/json' \
+  -d '{"model": "tiny", "prompt": "hi", "max_tokens": 60, "ignore_eos": true, "stream": true}' >"$work/drain.txt" &
+curl_pid=$!
+deadline=$((SECONDS + 20))
+until grep -q '^data: {' "$work/drain.txt" || ((SECONDS >= deadline)); do sleep 0.05; done
 stop_server "$pid" "$work/main.log" || status=1
+wait "$curl_pid" || true
+if [[ $(tail -c 20 "$work/drain.txt") == *"data: [DONE]"* ]]; then echo "ok   stream in flight at SIGTERM ends with [DONE]"
+else echo "FAIL stream cut at SIGTERM: $(tail -c 200 "$work/drain.txt")"; status=1; fi
 
 ln -s "$work/tiny" "$work/tiny-speciale"
 start_server "$work/tiny-speciale" "$work/guarded.log" --api-key sk-test
