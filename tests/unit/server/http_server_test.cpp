@@ -269,8 +269,9 @@ TEST(HttpServer, ClientDisconnectAbortsWithinAStep) {
   std::optional<std::chrono::steady_clock::time_point> aborted;
   for (int i = 0; i < 400 && !(aborted = server.engine().abort_time()); ++i) std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(aborted.has_value()) << "the engine request was never aborted";
-  // The connection is probed every 10 ms; a step of this engine is 5 ms.
-  EXPECT_LT(std::chrono::duration<double>(*aborted - closed).count(), 0.05);
+  // The connection is probed every 10 ms and a step of this engine is 5 ms; the bound leaves room for a
+  // loaded test machine while still failing if the abort waited for the 2000-step script (10 s) to end.
+  EXPECT_LT(std::chrono::duration<double>(*aborted - closed).count(), 0.2);
 }
 
 TEST(HttpServer, ApiKeyGuardsV1Only) {
