@@ -1,0 +1,188 @@
+// `sieve serve MODEL_DIR [--host H] [--port P] [engine flags] ...`: an OpenAI-compatible HTTP server
+// that vLLM and SGLang clients use unchanged (flag names as `vllm serve`). SIGINT/SIGTERM stop accepting
+// connections, let in-flight requests finish for a grace period, abort the rest, and exit 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "cli/subcommands.h"
+#include "core/logging.h"
+#include "engine/engine_flags.h"
+#include "model/model.h"
+#include "server/http_server.h"
+#include "text/tokenizer.h"
+
+namespace sieve::cli {
+
+namespace {
+
+// How long in-flight requests may run on after a stop signal before they are aborted.
+constexpr std::chrono::seconds kShutdownGrace{10};
+
+struct ServeArgs {
+  std::string model_dir;
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::vector<std::string> served_model_names;
+  std::string api_key;
+  std::string tokenizer_mode = "auto";
+  std::string tool_call_parser;
+  std::string reasoning_parser;
+  bool enable_auto_tool_choice = false;
+  std::string log_level = "info";
+  int threads = 0;
+  int http_threads = 0;  // 0: enough for every running sequence to stream, plus spare
+  engine::EngineOptions engine;
+};
+
+// The chat, tool and reasoning settings the flags ask for.
+StatusOr<server::ChatSettings> ChatSettingsFor(const ServeArgs& a) {
+  server::ChatSettings s;
+  SIEVE_ASSIGN_OR_RETURN(const std::optional<text::ChatFamily> forced, text::ChatFamilyFromTokenizerMode(a.tokenizer_mode));
+  s.family = forced ? *forced : text::DetectChatFamily(a.model_dir, a.model_dir);
+  SIEVE_ASSIGN_OR_RETURN(s.tool_call_format, text::ToolCallFormatFromName(a.tool_call_parser));
+  SIEVE_ASSIGN_OR_RETURN(s.parse_reasoning, text::ReasoningParserFromName(a.reasoning_parser));
+  s.enable_auto_tool_choice = a.enable_auto_tool_choice;
+  if (s.enable_auto_tool_choice && s.tool_call_format == text::ToolCallFormat::kNone)
+    return Status::InvalidArgument("--enable-auto-tool-choice needs --tool-call-parser");
+  return s;
+}
+
+// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one receives them), then drains.
+void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, engine::Engine& engine) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal = 0;
+  sigwait(&set, &signal);
+  if (state.draining.exchange(true)) return;  // Run() ended on its own and woke us
+  spdlog::info("{}: stopping; {} request(s) in flight", signal == SIGINT ? "SIGINT" : "SIGTERM", state.in_flight.load());
+  http.Stop();
+  const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+  while (state.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (state.in_flight > 0) spdlog::warn("aborting {} request(s) still running", state.in_flight.load());
+  engine.Shutdown();  // aborts what is left; their streams end with finish_reason "abort"
+}
+
+int RunServe(ServeArgs a) {
+  if (!SetLogLevel(a.log_level)) {
+    PrintError("--log-level: unknown level '" + a.log_level + "'");
+    return 2;
+  }
+  auto chat = ChatSettingsFor(a);
+  if (!chat.ok()) {
+    PrintError(chat.status().message());
+    return 2;
+  }
+  // Before any thread exists: stop signals go to the waiting thread only; a closed client socket is an
+  // error return, not SIGPIPE.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto ckpt = model::Checkpoint::Open(a.model_dir);
+  if (!ckpt.ok()) {
+    PrintError(ckpt.status().message());
+    return 1;
+  }
+  std::shared_ptr<const text::Tokenizer> tokenizer;
+  if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {
+    tokenizer = std::move(t).value();
+  } else if (t.status().code() == StatusCode::kNotFound) {
+    spdlog::warn("{}; serving token-id prompts only", t.status().message());
+  } else {
+    PrintError(t.status().message());
+    return 1;
+  }
+  const model::ModelConfig config = (*ckpt)->config();
+  auto model = model::Model::Load(std::move(ckpt).value(), {.num_threads = a.threads});
+  if (!model.ok()) {
+    PrintError(model.status().message());
+    return 1;
+  }
+  auto engine = engine::Engine::Create(std::move(model).value(), tokenizer, a.engine);
+  if (!engine.ok()) {
+    PrintError(engine.status().message());
+    return 2;
+  }
+  server::ServerMetrics metrics(a.served_model_names.empty() ? a.model_dir : a.served_model_names.front());
+  server::ServerState state;
+  state.engine = engine->get();
+  state.limits.served_model_names = a.served_model_names.empty() ? std::vector<std::string>{a.model_dir} : a.served_model_names;
+  state.limits.tokenizer = tokenizer.get();
+  state.limits.max_model_len = (*engine)->max_model_len();
+  state.limits.vocab_size = config.vocab_size;
+  state.limits.bos_token_id = static_cast<int32_t>(config.bos_token_id);
+  state.limits.eos_token_id = static_cast<int32_t>(config.eos_token_id);
+  state.chat = *chat;
+  state.metrics = &metrics;
+  state.api_key = a.api_key;
+
+  const int http_threads = a.http_threads > 0 ? a.http_threads : static_cast<int>(std::max<int64_t>(64, a.engine.max_num_seqs) + 16);
+  server::HttpServer http(state, http_threads);
+  auto port = http.Bind(a.host, a.port);
+  if (!port.ok()) {
+    PrintError(port.status().message());
+    return 1;
+  }
+  const engine::EngineStats stats = (*engine)->Stats();
+  spdlog::info("sieve serve: model {} ({}, {} layers, {} weights) served as '{}'; chat format {}", a.model_dir,
+               config.model_type, config.num_hidden_layers, config.is_fp8() ? "fp8" : "bf16", state.model_name(),
+               text::ChatFamilyName(chat->family));
+  spdlog::info("parallel layout: 1 process, CPU, {} model threads (tp=1, pp=1, dp=1); {} HTTP threads",
+               a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency()), http_threads);
+  spdlog::info("KV cache: {} blocks, {} tokens; max_model_len {}; max_num_seqs {}", stats.kv_blocks_total,
+               stats.kv_token_capacity, state.limits.max_model_len, a.engine.max_num_seqs);
+  spdlog::info("listening on http://{}:{}{}", a.host, *port, a.api_key.empty() ? "" : " (API key required on /v1)");
+
+  std::thread stopper([&] { WaitForStopSignal(state, http, **engine); });
+  const Status served = http.Run();
+  if (!state.draining.exchange(true)) pthread_kill(stopper.native_handle(), SIGTERM);  // wake the waiting thread
+  stopper.join();
+  (*engine)->Shutdown();
+  if (!served.ok()) {
+    PrintError(served.message());
+    return 1;
+  }
+  spdlog::info("sieve serve: stopped");
+  return 0;
+}
+
+void RegisterServe(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (vLLM-compatible flags and endpoints)");
+  auto a = std::make_shared<ServeArgs>();
+  cmd->add_option("model", a->model_dir, "Checkpoint folder (config.json, safetensors, tokenizer.json)")->required();
+  cmd->add_option("--host", a->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", a->port, "Port to bind (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--served-model-name", a->served_model_names,
+                  "Model name(s) clients send in 'model' (default: the model path); the first is reported")
+      ->expected(1, -1);
+  cmd->add_option("--api-key", a->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes");
+  cmd->add_option("--tokenizer-mode", a->tokenizer_mode, "auto or deepseek_v32 (chat encoding)")->capture_default_str();
+  cmd->add_option("--tool-call-parser", a->tool_call_parser, "deepseekv32 (DSML) or deepseekv31");
+  cmd->add_option("--reasoning-parser", a->reasoning_parser, "deepseek-v3: split <think> text into reasoning_content");
+  cmd->add_flag("--enable-auto-tool-choice", a->enable_auto_tool_choice, "Allow tool_choice \"auto\"");
+  cmd->add_option("--log-level,--uvicorn-log-level", a->log_level, "trace, debug, info, warning, error, critical")
+      ->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Model threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--http-threads", a->http_threads, "HTTP worker threads (0: max(64, max-num-seqs) + 16)")
+      ->capture_default_str();
+  engine::AddEngineFlags(*cmd, &a->engine);
+  cmd->callback([a, exit_code] { *exit_code = RunServe(*a); });
+}
+
+}  // namespace
+
+SIEVE_SUBCOMMAND(RegisterServe);
+
+}  // namespace sieve::cli
