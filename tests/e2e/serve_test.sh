@@ -24,6 +24,7 @@ timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 1 >
 start_server() {
   local dir=$1 log=$2
   shift 2
+  : >"$log"  # exists before the background start, so the port probe never races its creation
   "$sieve" serve "$dir" --host 127.0.0.1 --port 0 --served-model-name tiny --max-model-len 512 --max-num-seqs 64 \
     --kv-cache-memory 0.25 --threads 2 --seed 1 "$@" >"$log" 2>&1 &
   pid=$!
