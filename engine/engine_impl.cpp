@@ -57,7 +57,6 @@ class EngineImpl final : public Engine {
 
   Status Submit(GenerationRequest request, OutputCallback callback) override {
     SIEVE_RETURN_IF_ERROR(ValidateRequest(request, limits_));
-    const std::string id = request.request_id;
     std::unique_ptr<Request> r;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -65,10 +64,7 @@ class EngineImpl final : public Engine {
       r = MakeRequest(std::move(request), next_arrival_++, seed, static_cast<int32_t>(model_->config().eos_token_id),
                       limits_.max_model_len, tokenizer_.get());
     }
-    if (!loop_.Enqueue(std::move(r), std::move(callback)))
-      return Status::InvalidArgument(fmt::format("request id '{}' is already in use, or the engine is shutting down", id))
-          .WithParam("request_id");
-    return Status::Ok();
+    return loop_.Enqueue(std::move(r), std::move(callback));
   }
   void Abort(const std::string& request_id) override { loop_.Abort(request_id); }
   EngineStats Stats() const override { return loop_.Stats(); }

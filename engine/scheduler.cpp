@@ -140,8 +140,10 @@ bool Scheduler::Admit(Sequence& seq, int64_t budget, ScheduledBatch& batch) {
     counters_.prefix_cache_queries += seq.num_tokens();
     counters_.prefix_cache_hits += num_cached;
   }
-  if (seq.index == 0 && seq.num_output_tokens() == 0 && r.num_cached_prompt_tokens == 0)
+  if (seq.index == 0 && !r.admitted) {
+    r.admitted = true;
     r.num_cached_prompt_tokens = num_cached;
+  }
 
   waiting_.pop_front();
   seq.status = SequenceStatus::kRunning;

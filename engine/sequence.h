@@ -58,6 +58,7 @@ struct Request {
   int64_t arrival = 0;               // submission order: FCFS priority, lower first
   int64_t num_prompt_tokens = 0;
   int64_t num_cached_prompt_tokens = 0;  // prefix-cache hit of the first admission
+  bool admitted = false;                 // choice 0 has been admitted once
   int num_unfinished = 0;
   bool prompt_logprobs_sent = false;
   std::vector<std::optional<TokenLogprob>> prompt_logprobs;  // [num_prompt_tokens] as they are computed

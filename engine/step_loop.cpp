@@ -1,6 +1,8 @@
 // StepLoop: inbox draining, the step itself, and output delivery.
 #include "engine/step_loop.h"
 
+#include <fmt/format.h>
+
 #include "core/logging.h"
 
 namespace sieve::engine {
@@ -13,14 +15,16 @@ StepLoop::StepLoop(std::unique_ptr<Scheduler> scheduler, std::unique_ptr<ModelRu
 
 StepLoop::~StepLoop() { Stop(); }
 
-bool StepLoop::Enqueue(std::unique_ptr<Request> request, Engine::OutputCallback callback) {
+Status StepLoop::Enqueue(std::unique_ptr<Request> request, Engine::OutputCallback callback) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || !live_ids_.insert(request->id).second) return false;
+    if (stopping_) return Status::Unavailable("the engine is shutting down");
+    if (!live_ids_.insert(request->id).second)
+      return Status::InvalidArgument(fmt::format("request id '{}' is already in use", request->id)).WithParam("request_id");
     inbox_.emplace_back(std::move(request), std::move(callback));
   }
   wake_.notify_one();
-  return true;
+  return Status::Ok();
 }
 
 void StepLoop::Abort(const std::string& request_id) {

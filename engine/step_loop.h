@@ -26,8 +26,8 @@ class StepLoop {
   StepLoop(std::unique_ptr<Scheduler> scheduler, std::unique_ptr<ModelRunner> runner, const BlockPool* pool);
   ~StepLoop();
 
-  // False if a live request already has this id.
-  bool Enqueue(std::unique_ptr<Request> request, Engine::OutputCallback callback);
+  // InvalidArgument if a live request already has this id; Unavailable once stopping.
+  Status Enqueue(std::unique_ptr<Request> request, Engine::OutputCallback callback);
   void Abort(const std::string& request_id);
   EngineStats Stats() const;
   // Joins the thread, then ends every queued and running request with "abort" (idempotent).

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
+#include <utility>
 
 #include "tests/unit/engine/engine_test_support.h"
 
@@ -167,27 +169,26 @@ TEST_F(EngineTest, ChoicesShareThePromptAndEachReproduces) {
 TEST_F(EngineTest, AbortEndsTheRequestAndFreesItsBlocks) {
   auto engine = MakeEngine(SmallOptions(*model_, 4096));
   Collector collector;
-  std::mutex mu;
-  std::condition_variable started;
-  bool got_token = false;
-  GenerationRequest r = Greedy("long", Prompt(30, 1), 200);
+  // The first update holds the engine thread until the abort is queued, so the abort always lands
+  // while the request is running.
+  std::promise<void> first_update, release;
+  std::shared_future<void> released = release.get_future().share();
+  bool first = true;  // engine thread only
   auto inner = collector.Callback();
-  ASSERT_TRUE(engine->Submit(r, [&](const RequestOutput& o) {
+  ASSERT_TRUE(engine->Submit(Greedy("long", Prompt(30, 1), 200), [&](const RequestOutput& o) {
     inner(o);
-    std::lock_guard<std::mutex> lock(mu);
-    got_token = true;
-    started.notify_all();
+    if (!std::exchange(first, false)) return;
+    first_update.set_value();
+    released.wait();
   }).ok());
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    started.wait(lock, [&] { return got_token; });
-  }
+  first_update.get_future().wait();
   engine->Abort("long");
+  release.set_value();
   ASSERT_TRUE(collector.WaitFinished(1));
   const Choice c = collector.Get("long");
   EXPECT_EQ(c.finish_reason, "abort");
   EXPECT_LT(c.tokens.size(), 200u);
-  // The abort was handled before the next step, so the stats show every block free.
+  // Stats are published before the callbacks run, so they already show every block free.
   EngineStats s = engine->Stats();
   EXPECT_EQ(s.kv_blocks_used, 0);
   EXPECT_EQ(s.num_running + s.num_waiting, 0);
@@ -210,7 +211,7 @@ TEST_F(EngineTest, ShutdownEndsEveryRequest) {
     EXPECT_EQ(c.updates_after_finish, 0);
   }
   EXPECT_EQ(engine->Stats().kv_blocks_used, 0);
-  EXPECT_FALSE(engine->Submit(Greedy("late", Prompt(3, 0), 1), collector.Callback()).ok());
+  EXPECT_EQ(engine->Submit(Greedy("late", Prompt(3, 0), 1), collector.Callback()).code(), StatusCode::kUnavailable);
 }
 
 TEST_F(EngineTest, PromptLogprobsAndLogprobs) {
@@ -253,9 +254,25 @@ TEST_F(EngineTest, SubmitRejectsInvalidRequests) {
   GenerationRequest bias = Greedy("b", Prompt(4, 0), 1);
   bias.params.logit_bias[4096] = 1;
   EXPECT_EQ(param_of(bias), "logit_bias");
+  // A live request's id cannot be reused (its first update holds the engine thread, so it is live).
+  std::promise<void> first_update, release;
+  std::shared_future<void> released = release.get_future().share();
+  bool first = true;
+  auto inner = collector.Callback();
+  ASSERT_TRUE(engine->Submit(Greedy("dup", Prompt(4, 0), 200), [&](const RequestOutput& o) {
+    inner(o);
+    if (!std::exchange(first, false)) return;
+    first_update.set_value();
+    released.wait();
+  }).ok());
+  first_update.get_future().wait();
+  EXPECT_EQ(param_of(Greedy("dup", Prompt(4, 0), 1)), "request_id");
+  engine->Abort("dup");
+  release.set_value();
+  ASSERT_TRUE(collector.WaitFinished(1));
   // Positive control: the same engine accepts a valid request.
   EXPECT_TRUE(engine->Submit(Greedy("ok", Prompt(4, 0), 1), collector.Callback()).ok());
-  EXPECT_TRUE(collector.WaitFinished(1));
+  EXPECT_TRUE(collector.WaitFinished(2));
 }
 
 }  // namespace
