@@ -16,3 +16,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The e2e tier's clients (the official openai SDK, tests/e2e/package.json) into tests/e2e/node_modules.
+e2e="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+if [[ -f $e2e/package.json && ! -d $e2e/node_modules/openai ]]; then
+  (cd "$e2e" && npm install --no-audit --no-fund --loglevel=error)
+fi
