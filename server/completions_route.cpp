@@ -61,7 +61,8 @@ class CompletionAssembler {
         c.finish_reason = o.finish_reason;
         c.stop_reason = o.stop_reason ? Json(*o.stop_reason) : Json();
       }
-      if (text.empty() && o.new_token_ids.empty() && !o.finished) continue;
+      // A whole (non-streamed) answer takes its logprobs once, at the end.
+      if (!request_.stream.stream || (text.empty() && o.new_token_ids.empty() && !o.finished)) continue;
       chunk_choices.push_back(Choice(index, text, c));
     }
     return chunk_choices;

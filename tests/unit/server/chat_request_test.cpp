@@ -41,7 +41,7 @@ TEST(ChatRequest, EncodesMessagesAndStartsInThinkingOnlyWhenAsked) {
   ASSERT_TRUE(thinking.ok());
   EXPECT_TRUE(thinking->parser.starts_in_thinking);
   // Default budget: what is left of the context.
-  EXPECT_EQ(thinking->request.params.max_tokens, 256 - static_cast<int>(thinking->request.prompt_ids.size()));
+  EXPECT_EQ(thinking->request.params.max_tokens, test_support::kMaxModelLen - static_cast<int64_t>(thinking->request.prompt_ids.size()));
 }
 
 TEST(ChatRequest, MaxCompletionTokensWinsOverMaxTokens) {

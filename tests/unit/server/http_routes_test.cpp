@@ -53,7 +53,7 @@ class ScriptedEngine : public engine::Engine {
     aborted_cv_.notify_all();
   }
   engine::EngineStats Stats() const override { return {}; }
-  int64_t max_model_len() const override { return 256; }
+  int64_t max_model_len() const override { return test_support::kMaxModelLen; }
   void Shutdown() override {}
 
   bool WaitForAbort(std::chrono::milliseconds timeout) {
@@ -271,7 +271,10 @@ TEST_F(HttpRoutesTest, ErrorsHaveTheirStatusAndShape) {
   const auto unknown_model = Post("/v1/chat/completions", R"({"model": "gpt-4", "messages": [{"role": "user", "content": "x"}]})");
   EXPECT_EQ(unknown_model->status, 404);
   EXPECT_EQ(Json::parse(unknown_model->body)["error"]["param"], "model");
-  const auto too_large = Post("/v1/completions", R"({"prompt": ")" + std::string(5000, 'a') + "\"}");
+  std::string large_body = R"({"prompt": ")";
+  large_body.append(5000, 'a');
+  large_body += "\"}";
+  const auto too_large = Post("/v1/completions", large_body);
   EXPECT_EQ(too_large->status, 413);
   EXPECT_EQ(Json::parse(too_large->body)["error"]["code"], "request_too_large");
   const auto no_route = client_->Get("/v1/engines");

@@ -12,6 +12,9 @@
 
 namespace sieve::server::test_support {
 
+// Room for the V3.2 tool-calling system prompt (~300 tokens) plus a short conversation.
+inline constexpr int64_t kMaxModelLen = 1024;
+
 inline std::shared_ptr<const text::Tokenizer> VendoredTokenizer() {
   static std::shared_ptr<const text::Tokenizer> tokenizer = [] {
     auto t = text::Tokenizer::Load(std::string(SIEVE_SOURCE_DIR) + "/assets/tokenizer/tokenizer.json");
@@ -24,7 +27,7 @@ inline ServingContext TestContext(text::ToolCallFormat tools = text::ToolCallFor
   ServingContext c;
   c.served_model_name = "tiny";
   c.model_dir = "/models/tiny";
-  c.limits = {.vocab_size = 129280, .max_model_len = 256, .max_num_seqs = 8, .has_tokenizer = true};
+  c.limits = {.vocab_size = 129280, .max_model_len = kMaxModelLen, .max_num_seqs = 8, .has_tokenizer = true};
   c.bos_token_id = 0;
   c.eos_token_id = 1;
   c.tokenizer = VendoredTokenizer();
