@@ -1,20 +1,18 @@
-// `sieve serve MODEL_DIR [flags]`: the OpenAI-compatible server, a drop-in for `vllm serve` clients.
-// Flag names are vLLM's (--host --port --served-model-name --api-key --max-model-len --max-num-seqs
-// --kv-cache-dtype --tokenizer-mode --tool-call-parser --reasoning-parser --enable-auto-tool-choice --seed
-// --log-level, plus the engine flags). SIGINT/SIGTERM drain in-flight requests and exit 0.
+// `sieve serve MODEL_DIR [--host H] [--port P] [engine flags] ...`: an OpenAI-compatible HTTP server
+// that vLLM and SGLang clients use unchanged (flag names as `vllm serve`). SIGINT/SIGTERM stop accepting
+// connections, let in-flight requests finish for a grace period, abort the rest, and exit 0.
 #include <pthread.h>
+#include <signal.h>
 
-#include <atomic>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
-#include <fmt/format.h>
-#include <memory>
-#include <string>
+#include <filesystem>
 #include <thread>
 
 #include "cli/subcommands.h"
 #include "core/logging.h"
 #include "engine/engine_flags.h"
-#include "model/checkpoint.h"
 #include "model/model.h"
 #include "server/http_server.h"
 #include "text/tokenizer.h"
@@ -23,127 +21,187 @@ namespace sieve::cli {
 
 namespace {
 
+// How long in-flight requests may run on after a stop signal before they are aborted.
+constexpr std::chrono::seconds kShutdownGrace{10};
+
 struct ServeArgs {
   std::string model_dir;
-  std::string served_model_name;
-  server::HttpServerOptions http;
-  engine::EngineOptions engine;
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::vector<std::string> served_model_names;
+  std::string api_key;
   std::string tokenizer_mode = "auto";
   std::string tool_call_parser;
   std::string reasoning_parser;
   bool enable_auto_tool_choice = false;
   std::string log_level = "info";
   int threads = 0;
-  double shutdown_timeout_s = 30;
-  int http_threads = 0;
+  int http_threads = 0;  // 0: enough for every running sequence to stream, plus spare
+  engine::EngineOptions engine;
 };
 
-// Everything before the engine starts: a failure here is a runtime error (exit 1) with one line.
-StatusOr<server::ServingContext> BuildContext(const ServeArgs& a, const model::ModelConfig& config) {
-  server::ServingContext c;
-  c.served_model_name = a.served_model_name.empty() ? a.model_dir : a.served_model_name;
-  c.model_dir = a.model_dir;
-  c.bos_token_id = static_cast<int32_t>(config.bos_token_id);
-  c.eos_token_id = static_cast<int32_t>(config.eos_token_id);
-  SIEVE_ASSIGN_OR_RETURN(std::optional<text::ChatFamily> family, text::ChatFamilyFromTokenizerMode(a.tokenizer_mode));
-  c.chat_family = family ? *family : text::DetectChatFamily(a.model_dir, a.model_dir);
-  SIEVE_ASSIGN_OR_RETURN(c.tool_call_format, text::ToolCallFormatFromName(a.tool_call_parser));
-  SIEVE_ASSIGN_OR_RETURN(c.parse_reasoning, text::ReasoningParserFromName(a.reasoning_parser));
-  c.enable_auto_tool_choice = a.enable_auto_tool_choice;
-  if (c.enable_auto_tool_choice && c.tool_call_format == text::ToolCallFormat::kNone)
+// The chat, tool and reasoning settings the flags ask for.
+StatusOr<server::ChatSettings> ChatSettingsFor(const ServeArgs& a) {
+  server::ChatSettings s;
+  SIEVE_ASSIGN_OR_RETURN(const std::optional<text::ChatFamily> forced, text::ChatFamilyFromTokenizerMode(a.tokenizer_mode));
+  s.family = forced ? *forced : text::DetectChatFamily(a.model_dir, a.model_dir);
+  SIEVE_ASSIGN_OR_RETURN(s.tool_call_format, text::ToolCallFormatFromName(a.tool_call_parser));
+  SIEVE_ASSIGN_OR_RETURN(s.parse_reasoning, text::ReasoningParserFromName(a.reasoning_parser));
+  s.enable_auto_tool_choice = a.enable_auto_tool_choice;
+  if (s.enable_auto_tool_choice && s.tool_call_format == text::ToolCallFormat::kNone)
     return Status::InvalidArgument("--enable-auto-tool-choice needs --tool-call-parser");
-  return c;
+  return s;
 }
 
-int RunServe(ServeArgs& a) {
+// Waits until in-flight generations are done or `deadline` passes; true if none is left.
+bool WaitForInFlight(const server::ServerState& state, std::chrono::steady_clock::time_point deadline) {
+  while (state.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return state.in_flight == 0;
+}
+
+// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one receives them), then drains:
+// new generations get 503 at once; running ones may finish within the grace period, after which the
+// engine aborts them (their streams end with finish_reason "abort" and [DONE]); only then does the HTTP
+// server stop, since cpp-httplib cuts open streams when it stops.
+void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, engine::Engine& engine) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal = 0;
+  sigwait(&set, &signal);
+  if (state.draining.exchange(true)) return;  // Run() ended on its own and woke us
+  spdlog::info("{}: stopping; {} request(s) in flight", signal == SIGINT ? "SIGINT" : "SIGTERM", state.in_flight.load());
+  if (!WaitForInFlight(state, std::chrono::steady_clock::now() + kShutdownGrace)) {
+    spdlog::warn("aborting {} request(s) still running", state.in_flight.load());
+    engine.Shutdown();
+    WaitForInFlight(state, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
+  http.Stop();
+}
+
+int RunServe(ServeArgs a) {
   if (!SetLogLevel(a.log_level)) {
-    PrintError("--log-level: unknown level '" + a.log_level + "' (trace, debug, info, warning, error, critical)");
+    PrintError("--log-level: unknown level '" + a.log_level + "'");
     return 2;
   }
-  // Signals go to one waiting thread (started below), never to a worker in the middle of a step.
+  auto chat = ChatSettingsFor(a);
+  if (!chat.ok()) {
+    PrintError(chat.status().message());
+    return 2;
+  }
+  // Before any thread exists: stop signals go to the waiting thread only; a closed client socket is an
+  // error return, not SIGPIPE.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);  // a client that went away is a failed write, not a dead server
+  std::signal(SIGPIPE, SIG_IGN);
 
-  auto checkpoint = model::Checkpoint::Open(a.model_dir);
-  if (!checkpoint.ok()) return PrintError(checkpoint.status().message()), 1;
-  const model::ModelConfig config = (*checkpoint)->config();
-  auto tokenizer = text::Tokenizer::LoadFromDir(a.model_dir);
-  if (!tokenizer.ok()) return PrintError(tokenizer.status().message()), 1;
-  auto context = BuildContext(a, config);
-  if (!context.ok()) return PrintError(context.status().message()), 2;
-  auto model = model::Model::Load(std::shared_ptr<const model::Checkpoint>(std::move(checkpoint).value()),
-                                  {.num_threads = a.threads});
-  if (!model.ok()) return PrintError(model.status().message()), 1;
-  std::shared_ptr<const text::Tokenizer> shared_tokenizer(std::move(tokenizer).value());
-  auto engine = engine::Engine::Create(std::shared_ptr<model::Model>(std::move(model).value()), shared_tokenizer, a.engine);
-  if (!engine.ok()) return PrintError(engine.status().message()), 2;
+  auto ckpt = model::Checkpoint::Open(a.model_dir);
+  if (!ckpt.ok()) {
+    PrintError(ckpt.status().message());
+    return 1;
+  }
+  std::shared_ptr<const text::Tokenizer> tokenizer;
+  if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {
+    tokenizer = std::move(t).value();
+  } else if (t.status().code() == StatusCode::kNotFound) {
+    spdlog::warn("{}; serving token-id prompts only", t.status().message());
+  } else {
+    PrintError(t.status().message());
+    return 1;
+  }
+  const model::ModelConfig config = (*ckpt)->config();
+  auto model = model::Model::Load(std::move(ckpt).value(), {.num_threads = a.threads});
+  if (!model.ok()) {
+    PrintError(model.status().message());
+    return 1;
+  }
+  auto engine = engine::Engine::Create(std::move(model).value(), tokenizer, a.engine);
+  if (!engine.ok()) {
+    PrintError(engine.status().message());
+    return 2;
+  }
+  server::ServerMetrics metrics(a.served_model_names.empty() ? a.model_dir : a.served_model_names.front());
+  server::ServerState state;
+  state.engine = engine->get();
+  state.limits.served_model_names = a.served_model_names.empty() ? std::vector<std::string>{a.model_dir} : a.served_model_names;
+  state.limits.tokenizer = tokenizer.get();
+  state.limits.max_model_len = (*engine)->max_model_len();
+  state.limits.vocab_size = config.vocab_size;
+  state.limits.bos_token_id = static_cast<int32_t>(config.bos_token_id);
+  state.limits.eos_token_id = static_cast<int32_t>(config.eos_token_id);
+  state.chat = *chat;
+  state.metrics = &metrics;
+  state.api_key = a.api_key;
 
-  context->tokenizer = shared_tokenizer;
-  context->limits = {.vocab_size = config.vocab_size,
-                     .max_model_len = (*engine)->max_model_len(),
-                     .max_num_seqs = a.engine.max_num_seqs,
-                     .has_tokenizer = true};
-  server::Metrics metrics(context->served_model_name);
-  server::ServerState state{.context = *context, .engine = **engine, .metrics = metrics};
-  a.http.num_threads = a.http_threads > 0 ? a.http_threads : static_cast<int>(a.engine.max_num_seqs) + 32;
-  server::HttpServer http(state, a.http);
-  if (Status s = http.Bind(); !s.ok()) {
-    (*engine)->Shutdown();
-    return PrintError(s.message()), 1;
+  const int http_threads = a.http_threads > 0 ? a.http_threads : static_cast<int>(std::max<int64_t>(64, a.engine.max_num_seqs) + 16);
+  server::HttpServer http(state, http_threads);
+  auto port = http.Bind(a.host, a.port);
+  if (!port.ok()) {
+    PrintError(port.status().message());
+    return 1;
   }
   const engine::EngineStats stats = (*engine)->Stats();
-  spdlog::info("sieve serve: model {} ({}), chat format {}, max_model_len {}, parallel layout: 1 process, {} threads",
-               context->served_model_name, a.model_dir, text::ChatFamilyName(context->chat_family),
-               context->limits.max_model_len, a.threads == 0 ? std::thread::hardware_concurrency() : unsigned(a.threads));
-  spdlog::info("KV cache: {} tokens ({} blocks), max {} sequences; listening on http://{}:{}", stats.kv_token_capacity,
-               stats.kv_blocks_total, a.engine.max_num_seqs, a.http.host, http.port());
+  spdlog::info("sieve serve: model {} ({}, {} layers, {} weights) served as '{}'; chat format {}", a.model_dir,
+               config.model_type, config.num_hidden_layers, config.is_fp8() ? "fp8" : "bf16", state.model_name(),
+               text::ChatFamilyName(chat->family));
+  spdlog::info("parallel layout: 1 process, CPU, {} model threads (tp=1, pp=1, dp=1); {} HTTP threads",
+               a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency()), http_threads);
+  spdlog::info("KV cache: {} blocks, {} tokens; max_model_len {}; max_num_seqs {}", stats.kv_blocks_total,
+               stats.kv_token_capacity, state.limits.max_model_len, a.engine.max_num_seqs);
+  spdlog::info("listening on http://{}:{}{}", a.host, *port, a.api_key.empty() ? "" : " (API key required on /v1)");
 
-  std::atomic<bool> signalled{false};
-  std::thread signal_waiter([&] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    signalled = true;
-    spdlog::info("received {}; stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    http.Shutdown(std::chrono::milliseconds(static_cast<int64_t>(a.shutdown_timeout_s * 1000)));
-  });
-  const Status served = http.Serve();
-  if (!signalled) pthread_kill(signal_waiter.native_handle(), SIGTERM);  // the server stopped by itself: wake the waiter
-  signal_waiter.join();
+  std::thread stopper([&] { WaitForStopSignal(state, http, **engine); });
+  const Status served = http.Run();
+  if (!state.draining.exchange(true)) pthread_kill(stopper.native_handle(), SIGTERM);  // wake the waiting thread
+  stopper.join();
   (*engine)->Shutdown();
-  if (!served.ok()) return PrintError(served.message()), 1;
-  spdlog::info("stopped");
+  if (!served.ok()) {
+    PrintError(served.message());
+    return 1;
+  }
+  spdlog::info("sieve serve: stopped");
   return 0;
 }
 
 void RegisterServe(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (a drop-in for `vllm serve`)");
+  auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (vLLM-compatible flags and endpoints)");
   auto a = std::make_shared<ServeArgs>();
-  cmd->add_option("model_dir", a->model_dir, "Checkpoint folder (with tokenizer.json)")->required();
-  cmd->add_option("--host", a->http.host, "Address to listen on")->capture_default_str();
-  cmd->add_option("--port", a->http.port, "Port (0: any free port)")->capture_default_str();
-  cmd->add_option("--served-model-name", a->served_model_name, "The model name clients send (default: MODEL_DIR)");
-  cmd->add_option("--api-key", a->http.api_key, "Require 'Authorization: Bearer <key>' on every endpoint but /health");
-  cmd->add_option("--tokenizer-mode", a->tokenizer_mode, "auto or deepseek_v32")->capture_default_str();
+  // vLLM takes the folder as a positional; SGLang's launch_server as --model-path.
+  auto* positional = cmd->add_option("model", a->model_dir, "Checkpoint folder (config.json, safetensors, tokenizer.json)");
+  auto* model_path = cmd->add_option("--model-path,--model", a->model_dir, "Same as the positional MODEL (SGLang's name)");
+  positional->excludes(model_path);
+  cmd->add_option("--host", a->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", a->port, "Port to bind (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--served-model-name", a->served_model_names,
+                  "Model name(s) clients send in 'model' (default: the model path); the first is reported")
+      ->expected(1, -1);
+  cmd->add_option("--api-key", a->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes");
+  cmd->add_option("--tokenizer-mode", a->tokenizer_mode, "auto or deepseek_v32 (chat encoding)")->capture_default_str();
   cmd->add_option("--tool-call-parser", a->tool_call_parser, "deepseekv32 (DSML) or deepseekv31");
-  cmd->add_option("--reasoning-parser", a->reasoning_parser, "deepseek-v3: split <think> into reasoning_content");
+  cmd->add_option("--reasoning-parser", a->reasoning_parser, "deepseek-v3: split <think> text into reasoning_content");
   cmd->add_flag("--enable-auto-tool-choice", a->enable_auto_tool_choice, "Allow tool_choice \"auto\"");
-  cmd->add_option("--log-level,--uvicorn-log-level", a->log_level, "trace, debug, info, warning, error")
+  cmd->add_option("--log-level,--uvicorn-log-level", a->log_level, "trace, debug, info, warning, error, critical")
       ->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Model compute threads (0: all cores)")->capture_default_str();
-  cmd->add_option("--http-threads", a->http_threads, "HTTP connection threads; each open stream holds one (0: --max-num-seqs + 32)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
-  cmd->add_option("--max-request-body-bytes", a->http.max_request_body_bytes, "Larger bodies get 413")
-      ->capture_default_str();
-  cmd->add_option("--shutdown-timeout", a->shutdown_timeout_s,
-                  "Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are aborted")
+  cmd->add_option("--threads", a->threads, "Model threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--http-threads", a->http_threads, "HTTP worker threads (0: max(64, max-num-seqs) + 16)")
       ->capture_default_str();
   engine::AddEngineFlags(*cmd, &a->engine);
-  cmd->callback([a, exit_code] { *exit_code = RunServe(*a); });
+  // SGLang's names for the same engine settings.
+  cmd->add_option("--context-length", a->engine.max_model_len, "Same as --max-model-len (SGLang's name)");
+  cmd->add_option("--max-running-requests", a->engine.max_num_seqs, "Same as --max-num-seqs (SGLang's name)");
+  cmd->callback([a, exit_code] {
+    if (a->model_dir.empty()) {
+      PrintError("serve: give the checkpoint folder (MODEL or --model-path)");
+      *exit_code = 2;
+      return;
+    }
+    *exit_code = RunServe(*a);
+  });
 }
 
 }  // namespace

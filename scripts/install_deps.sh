@@ -16,8 +16,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The e2e tier's clients (the official openai SDK, tests/e2e/package.json) into tests/e2e/node_modules.
-e2e="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
-if [[ -f $e2e/package.json && ! -d $e2e/node_modules/openai ]]; then
-  (cd "$e2e" && npm install --no-audit --no-fund --loglevel=error)
+# The e2e tests' node clients (the official openai SDK, pinned by tests/e2e/package-lock.json).
+e2e_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+if [[ -f $e2e_dir/package-lock.json && ! -d $e2e_dir/node_modules/openai ]]; then
+  (cd "$e2e_dir" && npm ci --no-audit --no-fund >/dev/null)
 fi

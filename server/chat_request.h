@@ -1,25 +1,36 @@
-// POST /v1/chat/completions request -> one engine request plus how to read its output: the chat
-// encoding of messages/tools (text::EncodeChat), tool_choice, response_format, logprobs and the output
-// parser options (reasoning, tool-call format, whether generation starts inside <think>).
+// POST /v1/chat/completions request -> the encoded prompt, sampling parameters and how to parse the
+// output (reasoning, tool calls). Messages are rendered by text::EncodeChat for the served family.
 #pragma once
 
-#include <string>
+#include <cstdint>
+#include <vector>
 
 #include "engine/engine.h"
-#include "server/completion_request.h"
 #include "server/json_fields.h"
-#include "server/serving_context.h"
+#include "server/serving_limits.h"
+#include "text/chat_encoding.h"
 #include "text/output_parser.h"
 
 namespace sieve::server {
 
-struct ChatRequest {
-  engine::GenerationRequest request;
-  text::OutputParserOptions parser;
-  bool logprobs = false;  // choices[].logprobs.content
-  StreamOptions stream;
+// How the server was started: which chat format, parsers and tool choice it offers.
+struct ChatSettings {
+  text::ChatFamily family = text::ChatFamily::kDeepseekV32;
+  text::ChatOptions chat_options;
+  bool parse_reasoning = false;                                 // --reasoning-parser
+  text::ToolCallFormat tool_call_format = text::ToolCallFormat::kNone;  // --tool-call-parser
+  bool enable_auto_tool_choice = false;                         // --enable-auto-tool-choice
 };
 
-StatusOr<ChatRequest> ParseChatRequest(const Json& body, const std::string& request_id, const ServingContext& context);
+struct ChatRequest {
+  std::vector<int32_t> prompt_ids;
+  engine::SamplingParams params;
+  text::OutputParserOptions parser;
+  bool stream = false;
+  bool include_usage = false;
+  bool logprobs = false;  // chat's logprobs is a flag; the count is top_logprobs
+};
+
+StatusOr<ChatRequest> ParseChatRequest(const Json& body, const ServingLimits& limits, const ChatSettings& settings);
 
 }  // namespace sieve::server

@@ -1,14 +1,16 @@
-// POST /v1/chat/completions: one engine request with n choices; each choice's text goes through a
-// text::OutputParser (reasoning, tool calls) into an assistant message, whole or as SSE deltas.
+// POST /v1/chat/completions: encodes the messages for the served family, generates, and parses each
+// choice's text into reasoning_content, content and tool_calls, streamed as deltas or whole.
 #pragma once
 
-#include <httplib.h>
-
-#include "server/request_log.h"
-#include "server/server_state.h"
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace sieve::server {
 
-void HandleChatCompletions(const httplib::Request& req, httplib::Response& res, ServerState& state, RequestLog& log);
+struct ServerState;
+
+void HandleChatCompletions(ServerState& state, const httplib::Request& req, httplib::Response& res);
 
 }  // namespace sieve::server

@@ -1,139 +1,126 @@
-// Completion request parsing and validation.
 #include "server/completion_request.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "server/sampling_fields.h"
+#include "text/tokenizer.h"
 
 namespace sieve::server {
 
 namespace {
 
-// vLLM's default max_tokens for /v1/completions (the OpenAI legacy default).
-constexpr int64_t kDefaultCompletionMaxTokens = 16;
+bool IsTokenIdList(const Json& v) {
+  return v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](const Json& x) { return x.is_number_integer(); });
+}
 
-StatusOr<std::vector<int32_t>> TokenIds(const Json& list, const std::string& param) {
-  std::vector<int32_t> ids;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const std::optional<int64_t> id = AsInt(list[i]);
-    if (!id || *id < 0 || *id > INT32_MAX) return WrongType(fmt::format("{}[{}]", param, i), "a token id", list[i]);
-    ids.push_back(static_cast<int32_t>(*id));
+StatusOr<CompletionPrompt> IdsPrompt(const Json& ids, const std::string& path, const ServingLimits& limits) {
+  CompletionPrompt p;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const int64_t id = ids[i].get<int64_t>();
+    if (id < 0 || id >= limits.vocab_size)
+      return Status::InvalidArgument(fmt::format("token id {} is outside the vocabulary [0, {})", id, limits.vocab_size))
+          .WithParam(fmt::format("{}[{}]", path, i));
+    p.ids.push_back(static_cast<int32_t>(id));
   }
-  if (ids.empty()) return Status::InvalidArgument(fmt::format("'{}' is an empty token list", param)).WithParam(param);
-  return ids;
+  if (limits.tokenizer) p.text = limits.tokenizer->Decode(p.ids, /*skip_special_tokens=*/false);
+  return p;
 }
 
-// Text prompts get BOS first, as vLLM's add_special_tokens=True does with the DeepSeek tokenizer.
-std::vector<int32_t> EncodeText(const std::string& text, const ServingContext& context) {
-  std::vector<int32_t> ids = {context.bos_token_id};
-  for (int32_t id : context.tokenizer->Encode(text)) ids.push_back(id);
-  return ids;
+StatusOr<CompletionPrompt> TextPrompt(const std::string& text, const std::string& path, const ServingLimits& limits) {
+  if (limits.tokenizer == nullptr)
+    return Status::InvalidArgument("this checkpoint has no tokenizer; send the prompt as token ids").WithParam(path);
+  CompletionPrompt p;
+  p.text = text;
+  p.ids.push_back(limits.bos_token_id);
+  for (int32_t id : limits.tokenizer->Encode(text)) p.ids.push_back(id);
+  return p;
 }
 
-// Every prompt as token ids, in order.
-StatusOr<std::vector<std::vector<int32_t>>> ReadPrompts(const Json& body, const ServingContext& context) {
+StatusOr<std::vector<CompletionPrompt>> ReadPrompts(const Json& body, const ServingLimits& limits) {
   const Json* prompt = FindField(body, "prompt");
+  const Status bad = Status::InvalidArgument(
+                         "'prompt' must be a string, a list of strings, a list of token ids or a list of token-id lists")
+                         .WithParam("prompt");
   if (prompt == nullptr) return Status::InvalidArgument("'prompt' is required").WithParam("prompt");
-  constexpr const char* kShapes = "a string, a list of strings, a list of token ids or a list of token-id lists";
-  std::vector<std::vector<int32_t>> prompts;
+  std::vector<CompletionPrompt> out;
   if (prompt->is_string()) {
-    prompts.push_back(EncodeText(prompt->get<std::string>(), context));
-    return prompts;
-  }
-  if (!prompt->is_array()) return WrongType("prompt", kShapes, *prompt);
-  if (prompt->empty()) return Status::InvalidArgument("'prompt' is an empty list").WithParam("prompt");
-  if (AsInt((*prompt)[0])) {
-    SIEVE_ASSIGN_OR_RETURN(std::vector<int32_t> ids, TokenIds(*prompt, "prompt"));
-    prompts.push_back(std::move(ids));
-    return prompts;
-  }
-  for (size_t i = 0; i < prompt->size(); ++i) {
-    const Json& item = (*prompt)[i];
-    const std::string param = fmt::format("prompt[{}]", i);
-    if (item.is_string()) {
-      prompts.push_back(EncodeText(item.get<std::string>(), context));
-    } else if (item.is_array()) {
-      SIEVE_ASSIGN_OR_RETURN(std::vector<int32_t> ids, TokenIds(item, param));
-      prompts.push_back(std::move(ids));
-    } else {
-      return WrongType(param, "a string or a list of token ids", item);
+    SIEVE_ASSIGN_OR_RETURN(CompletionPrompt p, TextPrompt(prompt->get<std::string>(), "prompt", limits));
+    out.push_back(std::move(p));
+  } else if (IsTokenIdList(*prompt)) {
+    SIEVE_ASSIGN_OR_RETURN(CompletionPrompt p, IdsPrompt(*prompt, "prompt", limits));
+    out.push_back(std::move(p));
+  } else if (prompt->is_array() && !prompt->empty()) {
+    for (size_t i = 0; i < prompt->size(); ++i) {
+      const Json& item = (*prompt)[i];
+      const std::string path = fmt::format("prompt[{}]", i);
+      if (item.is_string()) {
+        SIEVE_ASSIGN_OR_RETURN(CompletionPrompt p, TextPrompt(item.get<std::string>(), path, limits));
+        out.push_back(std::move(p));
+      } else if (IsTokenIdList(item)) {
+        SIEVE_ASSIGN_OR_RETURN(CompletionPrompt p, IdsPrompt(item, path, limits));
+        out.push_back(std::move(p));
+      } else {
+        return Status(bad).WithParam(path);
+      }
     }
+  } else {
+    return bad;
   }
-  return prompts;
+  return out;
 }
 
 }  // namespace
 
-StatusOr<StreamOptions> ReadStreamOptions(const Json& body) {
-  StreamOptions out;
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<bool> stream, BoolField(body, "stream"));
-  out.stream = stream.value_or(false);
-  const Json* options = FindField(body, "stream_options");
-  if (options == nullptr) return out;
-  if (!out.stream)
-    return Status::InvalidArgument("'stream_options' can only be given with stream=true").WithParam("stream_options");
-  if (!options->is_object()) return WrongType("stream_options", "an object", *options);
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<bool> usage, BoolField(*options, "include_usage"));
-  out.include_usage = usage.value_or(false);
-  return out;
+Status CheckModelName(const Json& body, const ServingLimits& limits) {
+  SIEVE_ASSIGN_OR_RETURN(const auto model, OptionalString(body, "model"));
+  if (!model || std::find(limits.served_model_names.begin(), limits.served_model_names.end(), *model) !=
+                    limits.served_model_names.end())
+    return Status::Ok();
+  return Status::NotFound(fmt::format("The model `{}` does not exist.", *model)).WithParam("model");
 }
 
-StatusOr<CompletionRequest> ParseCompletionRequest(const Json& body, const std::string& request_id,
-                                                   const ServingContext& context) {
-  SIEVE_RETURN_IF_ERROR(CheckModel(body, context));
-  CompletionRequest out;
-  engine::SamplingParams params;
-  SIEVE_RETURN_IF_ERROR(ReadSamplingFields(body, &params));
-  SIEVE_ASSIGN_OR_RETURN(out.stream, ReadStreamOptions(body));
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<bool> echo, BoolField(body, "echo"));
-  out.echo = echo.value_or(false);
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<int64_t> logprobs, IntField(body, "logprobs"));
-  if (logprobs) {
-    if (*logprobs < 0 || *logprobs > engine::kMaxLogprobs)
-      return Status::InvalidArgument(fmt::format("'logprobs' must be in [0, {}], got {}", engine::kMaxLogprobs, *logprobs))
-          .WithParam("logprobs");
-    out.logprobs = static_cast<int>(*logprobs);
-    params.logprobs = out.logprobs;
-    if (out.echo) params.prompt_logprobs = out.logprobs;
-  }
-  // best_of > n would need n hidden candidates ranked by logprob; Sieve does not do that.
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<int64_t> best_of, IntField(body, "best_of"));
-  if (best_of && *best_of != params.n)
-    return Status::InvalidArgument(fmt::format("best_of must equal n ({}) here; got {}", params.n, *best_of))
-        .WithParam("best_of");
-  if (FindField(body, "suffix") != nullptr)
-    return Status::InvalidArgument("'suffix' is not supported").WithParam("suffix");
-  SIEVE_ASSIGN_OR_RETURN(std::optional<int64_t> max_tokens, IntField(body, "max_tokens"));
-  if (max_tokens && *max_tokens == 0) {
-    if (!out.echo)
-      return Status::InvalidArgument("'max_tokens' 0 is only allowed with echo=true").WithParam("max_tokens");
-    out.prompt_only = true;
-    max_tokens = 1;
-  }
+Status ReadStreamFields(const Json& body, bool* stream, bool* include_usage) {
+  SIEVE_ASSIGN_OR_RETURN(const auto s, OptionalBool(body, "stream"));
+  *stream = s.value_or(false);
+  const Json* options = FindField(body, "stream_options");
+  if (options == nullptr) return Status::Ok();
+  if (!*stream)
+    return Status::InvalidArgument("stream_options can only be given when stream is true").WithParam("stream_options");
+  if (!options->is_object()) return Status::InvalidArgument("'stream_options' must be an object").WithParam("stream_options");
+  SIEVE_ASSIGN_OR_RETURN(const auto usage, OptionalBool(*options, "include_usage", "stream_options.include_usage"));
+  *include_usage = usage.value_or(false);
+  return Status::Ok();
+}
 
-  SIEVE_ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> prompts, ReadPrompts(body, context));
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    const int64_t prompt_tokens = static_cast<int64_t>(prompts[i].size());
-    const std::string param = prompts.size() == 1 ? "prompt" : fmt::format("prompt[{}]", i);
-    if (prompt_tokens >= context.limits.max_model_len)
-      return Status::InvalidArgument(fmt::format("This model's maximum context length is {} tokens. However, your "
-                                                 "prompt has {} tokens, leaving no room for the completion.",
-                                                 context.limits.max_model_len, prompt_tokens))
-          .WithParam(param);
-    engine::GenerationRequest request;
-    request.request_id = fmt::format("{}-{}", request_id, i);
-    request.params = params;
-    SIEVE_ASSIGN_OR_RETURN(request.params.max_tokens,
-                           ResolveMaxTokens(max_tokens, "max_tokens", prompt_tokens, kDefaultCompletionMaxTokens, context));
-    request.prompt_ids = std::move(prompts[i]);
-    if (Status s = engine::ValidateRequest(request, context.limits); !s.ok()) {
-      if (s.param() == "prompt") return Status(s.code(), s.message()).WithParam(param);
-      return s;
-    }
-    out.prompt_texts.push_back(out.echo ? context.tokenizer->Decode(request.prompt_ids, params.skip_special_tokens) : "");
-    out.prompts.push_back(std::move(request));
+StatusOr<CompletionRequest> ParseCompletionRequest(const Json& body, const ServingLimits& limits) {
+  SIEVE_RETURN_IF_ERROR(CheckModelName(body, limits));
+  CompletionRequest r;
+  SIEVE_ASSIGN_OR_RETURN(r.prompts, ReadPrompts(body, limits));
+  SIEVE_RETURN_IF_ERROR(ReadSamplingFields(body, &r.params));
+  SIEVE_RETURN_IF_ERROR(ReadChoiceCount(body, &r.params));
+  SIEVE_RETURN_IF_ERROR(ReadStreamFields(body, &r.stream, &r.include_usage));
+  SIEVE_ASSIGN_OR_RETURN(const auto echo, OptionalBool(body, "echo"));
+  r.echo = echo.value_or(false);
+  if (FindField(body, "suffix") != nullptr)
+    return Status::InvalidArgument("suffix is not supported").WithParam("suffix");
+  // Completions' logprobs is a count of top alternatives (OpenAI allows up to 5; vLLM up to 20).
+  SIEVE_ASSIGN_OR_RETURN(const auto logprobs, OptionalInt(body, "logprobs"));
+  if (logprobs) {
+    if (*logprobs < 0 || *logprobs > 20)
+      return Status::InvalidArgument(fmt::format("logprobs must be in [0, 20], got {}", *logprobs)).WithParam("logprobs");
+    r.params.logprobs = static_cast<int>(*logprobs);
+    if (r.echo) r.params.prompt_logprobs = static_cast<int>(*logprobs);
   }
-  return out;
+  int64_t longest = 0;
+  for (const CompletionPrompt& p : r.prompts) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.ids.size()));
+  // OpenAI's default for completions is 16 tokens.
+  SIEVE_ASSIGN_OR_RETURN(const auto max_tokens, OptionalInt(body, "max_tokens"));
+  SIEVE_ASSIGN_OR_RETURN(r.params.max_tokens,
+                         ResolveMaxTokens(max_tokens.value_or(16), "max_tokens", longest, limits.max_model_len, "prompt"));
+  return r;
 }
 
 }  // namespace sieve::server

@@ -1,38 +1,35 @@
-// POST /v1/completions request -> engine requests, one per prompt. `prompt` may be a string, a list of
-// strings, a list of token ids or a list of token-id lists (lm-eval sends all four shapes). Everything is
-// validated here, before anything is submitted, so a batch is accepted or rejected as a whole.
+// POST /v1/completions request -> validated prompts and sampling parameters. Prompts may be a string, a
+// list of strings, a list of token ids or a list of token-id lists (lm-eval's tokenized requests).
 #pragma once
 
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
 #include "server/json_fields.h"
-#include "server/serving_context.h"
+#include "server/serving_limits.h"
 
 namespace sieve::server {
 
-struct StreamOptions {
-  bool stream = false;
-  bool include_usage = false;  // stream_options.include_usage: one usage-only chunk before [DONE]
+struct CompletionPrompt {
+  std::vector<int32_t> ids;  // text prompts get BOS first, as vLLM's add_special_tokens=True
+  std::string text;          // the text as sent, or the ids decoded (what echo returns)
 };
-
-// `stream` and `stream_options` (the latter only allowed with stream=true, as vLLM requires).
-StatusOr<StreamOptions> ReadStreamOptions(const Json& body);
 
 struct CompletionRequest {
-  std::vector<engine::GenerationRequest> prompts;  // request ids "<id>-<prompt index>"
-  std::vector<std::string> prompt_texts;           // for echo: each prompt's text (ids decoded)
+  std::vector<CompletionPrompt> prompts;
+  engine::SamplingParams params;  // max_tokens resolved against the longest prompt
   bool echo = false;
-  // max_tokens 0 with echo: the answer is the prompt alone with its logprobs (lm-eval loglikelihood
-  // style). The engine still samples one token, which is dropped.
-  bool prompt_only = false;
-  std::optional<int> logprobs;
-  StreamOptions stream;
+  bool stream = false;
+  bool include_usage = false;     // stream_options.include_usage
 };
 
-StatusOr<CompletionRequest> ParseCompletionRequest(const Json& body, const std::string& request_id,
-                                                   const ServingContext& context);
+StatusOr<CompletionRequest> ParseCompletionRequest(const Json& body, const ServingLimits& limits);
+
+// `model`, when given, must be one of the served names (404 otherwise, as vLLM).
+Status CheckModelName(const Json& body, const ServingLimits& limits);
+// `stream` and `stream_options` (allowed only with stream = true, as vLLM).
+Status ReadStreamFields(const Json& body, bool* stream, bool* include_usage);
 
 }  // namespace sieve::server

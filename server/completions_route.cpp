@@ -1,162 +1,145 @@
-// /v1/completions: request -> Generation -> text_completion objects (whole or as SSE chunks).
 #include "server/completions_route.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
 
 #include "server/completion_request.h"
 #include "server/generation.h"
 #include "server/http_reply.h"
 #include "server/logprobs_format.h"
-#include "server/request_id.h"
 #include "server/sse.h"
+#include "text/tokenizer.h"
 
 namespace sieve::server {
 
 namespace {
 
-struct ChoiceState {
+using Json = nlohmann::ordered_json;
+
+// One choice being assembled: text so far, logprobs, how it ended.
+struct CompletionChoice {
   std::string text;
-  std::optional<CompletionLogprobs> logprobs;
-  bool started = false;
-  std::string finish_reason;
-  Json stop_reason;
+  CompletionLogprobs logprobs;
+  bool started = false;  // echo text and prompt logprobs go into the choice's first event
+  Json finish_reason = nullptr;
+  Json stop_reason = nullptr;
 };
 
-// Turns engine outputs into completion choices; used whole (non-streaming) or chunk by chunk.
-class CompletionAssembler {
+class CompletionBuilder {
  public:
-  CompletionAssembler(CompletionRequest request, const ServingContext& context, std::string id)
-      : request_(std::move(request)), context_(context), id_(std::move(id)), created_(UnixSeconds()) {
-    for (const engine::GenerationRequest& r : request_.prompts) {
-      n_ = r.params.n;
-      for (int k = 0; k < r.params.n; ++k) {
-        choices_.emplace_back();
-        if (request_.logprobs) choices_.back().logprobs.emplace(*context.tokenizer);
+  CompletionBuilder(const ServerState& state, const CompletionRequest& request, const Generation& g)
+      : state_(state), request_(request), g_(g) {
+    const size_t num_choices = request.prompts.size() * static_cast<size_t>(request.params.n);
+    for (size_t i = 0; i < num_choices; ++i)
+        choices_.push_back({"", CompletionLogprobs(state.limits.tokenizer), false, nullptr, nullptr});
+  }
+
+  // Applies one update to its choice; returns the choice index.
+  int Apply(const StreamUpdate& u, std::string* text_delta) {
+    const int index = u.prompt_index * request_.params.n + u.output.index;
+    CompletionChoice& c = choices_[index];
+    const CompletionPrompt& prompt = request_.prompts[u.prompt_index];
+    text_delta->clear();
+    if (!c.started) {
+      c.started = true;
+      if (request_.echo) {
+        *text_delta = prompt.text;
+        if (request_.params.logprobs) c.logprobs.AddPrompt(prompt.ids, u.output.prompt_logprobs);
       }
     }
-    prompt_logprobs_.resize(request_.prompts.size());
-  }
-
-  // The new text of each output, applied to its choice; returns the choice JSON for a stream chunk.
-  std::vector<Json> Apply(const std::vector<GenerationOutput>& outputs) {
-    std::vector<Json> chunk_choices;
-    for (const GenerationOutput& item : outputs) {
-      const engine::RequestOutput& o = item.output;
-      const int index = item.prompt_index * n_ + o.index;
-      ChoiceState& c = choices_[index];
-      if (!o.prompt_logprobs.empty()) prompt_logprobs_[item.prompt_index] = o.prompt_logprobs;
-      std::string text;
-      if (!c.started) {
-        c.started = true;
-        if (request_.echo) {
-          text = request_.prompt_texts[item.prompt_index];
-          if (c.logprobs)
-            c.logprobs->AppendPrompt(request_.prompts[item.prompt_index].prompt_ids, prompt_logprobs_[item.prompt_index]);
-        }
-      }
-      if (!request_.prompt_only) {
-        text += o.text_delta;
-        if (c.logprobs) c.logprobs->AppendGenerated(o.logprobs);
-      }
-      c.text += text;
-      if (o.finished) {
-        c.finish_reason = o.finish_reason;
-        c.stop_reason = o.stop_reason ? Json(*o.stop_reason) : Json();
-      }
-      // A whole (non-streamed) answer takes its logprobs once, at the end.
-      if (!request_.stream.stream || (text.empty() && o.new_token_ids.empty() && !o.finished)) continue;
-      chunk_choices.push_back(Choice(index, text, c));
+    *text_delta += u.output.text_delta;
+    c.text += *text_delta;
+    c.logprobs.AddGenerated(u.output.logprobs);
+    if (u.output.finished) {
+      c.finish_reason = u.output.finish_reason;
+      if (u.output.stop_reason) c.stop_reason = *u.output.stop_reason;
     }
-    return chunk_choices;
+    return index;
   }
 
-  Json Chunk(std::vector<Json> choices) const {
-    Json chunk = Header();
-    chunk["choices"] = std::move(choices);
-    if (request_.stream.include_usage) chunk["usage"] = nullptr;
-    return chunk;
+  Json Usage() const {
+    return {{"prompt_tokens", g_.prompt_tokens() / request_.params.n},
+            {"completion_tokens", g_.completion_tokens()},
+            {"total_tokens", g_.prompt_tokens() / request_.params.n + g_.completion_tokens()}};
   }
-  Json UsageChunk(const Generation& g) const {
-    Json chunk = Header();
-    chunk["choices"] = Json::array();
-    chunk["usage"] = Usage(g);
-    return chunk;
-  }
-  Json Response(const Generation& g) {
-    Json response = Header();
-    response["choices"] = Json::array();
-    for (size_t i = 0; i < choices_.size(); ++i) response["choices"].push_back(Choice(i, choices_[i].text, choices_[i]));
-    response["usage"] = Usage(g);
-    return response;
-  }
-  int64_t CompletionTokens(const Generation& g) const { return request_.prompt_only ? 0 : g.completion_tokens(); }
-  bool stream() const { return request_.stream.stream; }
-  bool include_usage() const { return request_.stream.include_usage; }
 
- private:
-  Json Header() const { return {{"id", id_}, {"object", "text_completion"}, {"created", created_}, {"model", context_.served_model_name}}; }
-  Json Choice(size_t index, const std::string& text, ChoiceState& c) {
-    const bool finished = !c.finish_reason.empty();
+  Json Envelope() const {
+    return {{"id", g_.id()}, {"object", "text_completion"}, {"created", g_.created()}, {"model", state_.model_name()}};
+  }
+
+  Json Choice(int index, const std::string& text) {
+    CompletionChoice& c = choices_[index];
     return {{"index", index},
             {"text", text},
-            {"logprobs", c.logprobs ? c.logprobs->Take() : Json()},
-            {"finish_reason", finished ? Json(c.finish_reason) : Json()},
+            {"logprobs", request_.params.logprobs ? c.logprobs.Take() : Json(nullptr)},
+            {"finish_reason", c.finish_reason},
             {"stop_reason", c.stop_reason}};
   }
-  Json Usage(const Generation& g) const {
-    const int64_t completion = CompletionTokens(g);
-    return {{"prompt_tokens", g.prompt_tokens()}, {"completion_tokens", completion}, {"total_tokens", g.prompt_tokens() + completion}};
+
+  Json Whole() {
+    Json body = Envelope();
+    body["choices"] = Json::array();
+    for (size_t i = 0; i < choices_.size(); ++i) body["choices"].push_back(Choice(int(i), choices_[i].text));
+    body["usage"] = Usage();
+    return body;
   }
 
-  CompletionRequest request_;
-  const ServingContext& context_;
-  std::string id_;
-  int64_t created_;
-  int n_ = 1;
-  std::vector<ChoiceState> choices_;
-  std::vector<std::vector<std::optional<engine::TokenLogprob>>> prompt_logprobs_;  // [prompt]
+ private:
+  const ServerState& state_;
+  const CompletionRequest& request_;
+  const Generation& g_;
+  std::vector<CompletionChoice> choices_;
 };
 
 }  // namespace
 
-void HandleCompletions(const httplib::Request& req, httplib::Response& res, ServerState& state, RequestLog& log) {
-  log.request_id = NewRequestId("cmpl-");
-  StatusOr<Json> body = ParseJsonObject(req.body);
-  if (!body.ok()) return ReplyError(res, body.status());
-  StatusOr<CompletionRequest> request = ParseCompletionRequest(*body, log.request_id, state.context);
-  if (!request.ok()) return ReplyError(res, request.status());
-  std::vector<engine::GenerationRequest> prompts = request->prompts;
-  StatusOr<std::unique_ptr<Generation>> started = Generation::Start(state, std::move(prompts), log.arrival);
-  if (!started.ok()) return ReplyError(res, started.status());
-  std::shared_ptr<Generation> generation = std::move(started).value();
-  auto assembler = std::make_shared<CompletionAssembler>(std::move(request).value(), state.context, log.request_id);
+void HandleCompletions(ServerState& state, const httplib::Request& req, httplib::Response& res) {
+  auto body = ParseRequestBody(req.body);
+  if (!body.ok()) return SendError(res, body.status());
+  auto parsed = ParseCompletionRequest(*body, state.limits);
+  if (!parsed.ok()) return SendError(res, parsed.status());
+  auto request = std::make_shared<CompletionRequest>(std::move(parsed).value());
+  std::vector<std::vector<int32_t>> prompts;
+  for (const CompletionPrompt& p : request->prompts) prompts.push_back(p.ids);
+  auto started = Generation::Start(state, fmt::format("cmpl-{:016x}", state.next_request++), prompts, request->params,
+                                   ConnectionProbe(req.remote_addr, req.remote_port, req.local_port));
+  if (!started.ok()) return SendError(res, started.status());
+  std::shared_ptr<Generation> g = std::move(started).value();
+  auto builder = std::make_shared<CompletionBuilder>(state, *request, *g);
 
-  if (!assembler->stream()) {
-    while (!generation->done()) assembler->Apply(generation->Next(std::chrono::milliseconds(100)));
-    log.prompt_tokens = generation->prompt_tokens();
-    log.completion_tokens = assembler->CompletionTokens(*generation);
-    log.ttft_s = generation->ttft_s();
-    return ReplyJson(res, assembler->Response(*generation));
+  if (!request->stream) {
+    while (!g->done()) {
+      for (const StreamUpdate& u : g->Next()) {
+        std::string delta;
+        builder->Apply(u, &delta);
+      }
+    }
+    g->Finish();
+    return SendJson(res, builder->Whole());
   }
-  log.deferred = true;
-  Generation* g = generation.get();
-  StreamGeneration(
-      res, generation,
-      {.on_outputs =
-           [assembler](const std::vector<GenerationOutput>& outputs) {
-             std::vector<Json> chunks;
-             for (Json& choice : assembler->Apply(outputs)) chunks.push_back(assembler->Chunk({std::move(choice)}));
-             return chunks;
-           },
-       .on_done =
-           [assembler, g] {
-             return assembler->include_usage() ? std::vector<Json>{assembler->UsageChunk(*g)} : std::vector<Json>{};
-           },
-       .on_end =
-           [assembler, g, log](bool completed) mutable {
-             log.prompt_tokens = g->prompt_tokens();
-             log.completion_tokens = assembler->CompletionTokens(*g);
-             log.ttft_s = g->ttft_s();
-             LogRequest(log, 200, completed ? "ok" : "client disconnected");
-           }});
+  StreamRenderer renderer;
+  renderer.on_updates = [request, builder](const std::vector<StreamUpdate>& updates) {
+    std::string events;
+    for (const StreamUpdate& u : updates) {
+      std::string delta;
+      const int index = builder->Apply(u, &delta);
+      // An update with no text and no end (a token held back by a stop-string match) sends nothing.
+      if (delta.empty() && !u.output.finished && u.output.logprobs.empty()) continue;
+      Json chunk = builder->Envelope();
+      chunk["choices"] = Json::array({builder->Choice(index, delta)});
+      chunk["usage"] = nullptr;
+      events += SseEvent(chunk);
+    }
+    return events;
+  };
+  renderer.on_end = [request, builder]() -> std::string {
+    if (!request->include_usage) return "";
+    Json chunk = builder->Envelope();
+    chunk["choices"] = Json::array();
+    chunk["usage"] = builder->Usage();
+    return SseEvent(chunk);
+  };
+  StreamResponse(g, std::move(renderer), res);
 }
 
 }  // namespace sieve::server

@@ -1,14 +1,16 @@
-// POST /v1/completions: one engine request per prompt, n choices each (choice index = prompt * n + k, as
-// vLLM numbers them), echo, legacy logprobs, streamed as SSE when asked.
+// POST /v1/completions: streamed (SSE) and whole responses, echo, logprobs, several prompts and n choices
+// (choice index = prompt index * n + choice).
 #pragma once
 
-#include <httplib.h>
-
-#include "server/request_log.h"
-#include "server/server_state.h"
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace sieve::server {
 
-void HandleCompletions(const httplib::Request& req, httplib::Response& res, ServerState& state, RequestLog& log);
+struct ServerState;
+
+void HandleCompletions(ServerState& state, const httplib::Request& req, httplib::Response& res);
 
 }  // namespace sieve::server

@@ -1,92 +1,93 @@
-// Generation in flight: engine callbacks -> queue -> HTTP thread.
 #include "server/generation.h"
+
+#include <fmt/format.h>
+
+#include "server/request_log.h"
 
 namespace sieve::server {
 
-struct Generation::Queue {
-  std::mutex mu;
-  std::condition_variable ready;
-  std::vector<GenerationOutput> items;
-};
+namespace {
+// How long Next() waits before looking at the client again: well under one engine step of a real model.
+constexpr std::chrono::milliseconds kPollInterval{10};
 
-Generation::Generation(ServerState& state, Clock::time_point arrival)
-    : state_(state), arrival_(arrival), queue_(std::make_shared<Queue>()) {
-  ++state_.generations_in_flight;
+std::string EngineRequestId(const std::string& id, int k) { return fmt::format("{}-{}", id, k); }
+}  // namespace
+
+Generation::Generation(ServerState& state, std::string id, int num_prompts, int n, ConnectionProbe probe)
+    : state_(state),
+      id_(std::move(id)),
+      num_prompts_(num_prompts),
+      n_(n),
+      created_(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                   .count()),
+      start_(std::chrono::steady_clock::now()),
+      probe_(probe),
+      stream_(std::make_shared<RequestStream>(num_prompts * n)) {
+  ++state_.in_flight;
 }
 
-StatusOr<std::unique_ptr<Generation>> Generation::Start(ServerState& state,
-                                                        std::vector<engine::GenerationRequest> requests,
-                                                        Clock::time_point arrival) {
-  std::unique_ptr<Generation> g(new Generation(state, arrival));
-  for (size_t i = 0; i < requests.size(); ++i) {
-    engine::GenerationRequest& r = requests[i];
-    const int n = r.params.n;
-    g->request_ids_.push_back(r.request_id);
-    g->prompt_lengths_.push_back(static_cast<int64_t>(r.prompt_ids.size()));
-    g->choice_started_.emplace_back(n, false);
-    g->choice_finished_.emplace_back(n, false);
-    g->num_choices_ += n;
-    g->prompt_tokens_ += static_cast<int64_t>(r.prompt_ids.size());
-    std::weak_ptr<Queue> weak = g->queue_;
-    const int prompt_index = static_cast<int>(i);
-    auto callback = [weak, prompt_index](const engine::RequestOutput& output) {
-      const std::shared_ptr<Queue> q = weak.lock();
-      if (!q) return;  // the HTTP side is gone; nothing reads this any more
-      {
-        std::lock_guard<std::mutex> lock(q->mu);
-        q->items.push_back({prompt_index, output});
-      }
-      q->ready.notify_one();
-    };
-    if (Status s = state.engine.Submit(std::move(r), std::move(callback)); !s.ok()) {
-      g->request_ids_.pop_back();  // not in the engine; the destructor aborts the others
+StatusOr<std::unique_ptr<Generation>> Generation::Start(ServerState& state, std::string id,
+                                                        const std::vector<std::vector<int32_t>>& prompts,
+                                                        const engine::SamplingParams& params, ConnectionProbe probe) {
+  if (state.draining) return Status::Unavailable("the server is shutting down");
+  std::unique_ptr<Generation> g(new Generation(state, std::move(id), static_cast<int>(prompts.size()), params.n, probe));
+  for (size_t k = 0; k < prompts.size(); ++k) {
+    engine::GenerationRequest request{EngineRequestId(g->id_, static_cast<int>(k)), prompts[k], params};
+    const Status s = state.engine->Submit(std::move(request), RequestStream::CallbackFor(g->stream_, static_cast<int>(k)));
+    if (!s.ok()) {
+      for (size_t j = 0; j < k; ++j) state.engine->Abort(EngineRequestId(g->id_, static_cast<int>(j)));
+      g->aborted_ = true;
+      g->rejected_ = true;  // the destructor drains the aborted ones; nothing is recorded as served
+      g->stream_ = std::make_shared<RequestStream>(0);
       return s;
     }
+    g->prompt_tokens_ += static_cast<int64_t>(prompts[k].size()) * params.n;
   }
   return g;
 }
 
+std::vector<StreamUpdate> Generation::Next() {
+  if (!aborted_ && !probe_.PeerConnected()) Abort();
+  std::vector<StreamUpdate> updates = stream_->Take(kPollInterval);
+  for (const StreamUpdate& u : updates) {
+    if (ttft_s_ < 0 && !u.output.new_token_ids.empty())
+      ttft_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    completion_tokens_ += static_cast<int64_t>(u.output.new_token_ids.size());
+    if (u.output.index == 0) cached_prompt_tokens_ = std::max(cached_prompt_tokens_, u.output.num_cached_prompt_tokens);
+    if (u.output.finished && first_finish_reason_.empty()) first_finish_reason_ = u.output.finish_reason;
+  }
+  return updates;
+}
+
+void Generation::Abort() {
+  if (aborted_) return;
+  aborted_ = true;
+  for (int k = 0; k < num_prompts_; ++k) state_.engine->Abort(EngineRequestId(id_, k));
+}
+
 Generation::~Generation() {
-  --state_.generations_in_flight;
-  if (done()) return;
-  for (size_t i = 0; i < request_ids_.size(); ++i) {
-    bool unfinished = false;
-    for (size_t c = 0; c < choice_finished_[i].size(); ++c)
-      if (!choice_finished_[i][c]) {
-        unfinished = true;
-        state_.metrics.RecordFinish("abort", std::chrono::duration<double>(Clock::now() - arrival_).count());
-      }
-    if (unfinished) state_.engine.Abort(request_ids_[i]);
-  }
+  Finish();
+  --state_.in_flight;
 }
 
-std::vector<GenerationOutput> Generation::Next(std::chrono::milliseconds timeout) {
-  std::vector<GenerationOutput> items;
-  {
-    std::unique_lock<std::mutex> lock(queue_->mu);
-    queue_->ready.wait_for(lock, timeout, [&] { return !queue_->items.empty(); });
-    items.swap(queue_->items);
+void Generation::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  // Nothing may stay queued for a handler that is gone: abort, then drain the final updates.
+  if (!stream_->done()) {
+    Abort();
+    while (!stream_->done()) Next();
   }
-  const Clock::time_point now = Clock::now();
-  for (const GenerationOutput& item : items) Record(item, now);
-  return items;
-}
-
-void Generation::Record(const GenerationOutput& item, Clock::time_point now) {
-  const engine::RequestOutput& o = item.output;
-  const double since_arrival_s = std::chrono::duration<double>(now - arrival_).count();
-  const bool started = choice_started_[item.prompt_index][o.index];
-  if (!started && !o.new_token_ids.empty()) {
-    choice_started_[item.prompt_index][o.index] = true;
-    state_.metrics.RecordFirstToken(since_arrival_s);
-    if (!ttft_s_) ttft_s_ = since_arrival_s;
-  }
-  completion_tokens_ += static_cast<int64_t>(o.new_token_ids.size());
-  if (o.finished && !choice_finished_[item.prompt_index][o.index]) {
-    choice_finished_[item.prompt_index][o.index] = true;
-    ++num_finished_;
-    state_.metrics.RecordFinish(o.finish_reason, since_arrival_s);
-  }
+  const double e2e = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const std::string reason = aborted_ ? "abort" : first_finish_reason_;
+  if (!rejected_ && !reason.empty())
+    state_.metrics->RecordFinished({reason, ttft_s_, e2e, prompt_tokens_, completion_tokens_});
+  RequestRecord& record = CurrentRequestRecord();
+  record.request_id = id_;
+  record.prompt_tokens = prompt_tokens_;
+  record.completion_tokens = completion_tokens_;
+  record.ttft_s = ttft_s_;
+  record.finish_reason = reason;
 }
 
 }  // namespace sieve::server

@@ -1,64 +1,67 @@
-// One HTTP request's generation in flight: its engine requests (one per prompt, each with n choices),
-// the queue that carries their outputs from the engine thread to the HTTP thread, usage counts and the
-// per-choice timings reported to Metrics. Destroying a Generation that has not finished aborts it in the
-// engine, so a client that goes away (its stream is torn down) frees its KV blocks.
+// One HTTP request's generation: submits one engine request per prompt, hands the updates to the route
+// as they come, aborts everything when the client goes away, and on destruction records the metrics and
+// the request-log fields. Used by both the completions and the chat route.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "engine/engine.h"
+#include "server/connection_probe.h"
+#include "server/request_stream.h"
 #include "server/server_state.h"
 
 namespace sieve::server {
 
-using Clock = std::chrono::steady_clock;
-
-struct GenerationOutput {
-  int prompt_index = 0;
-  engine::RequestOutput output;
-};
-
 class Generation {
  public:
-  // Submits every request (all validated already); on a failure aborts those already submitted.
-  static StatusOr<std::unique_ptr<Generation>> Start(ServerState& state, std::vector<engine::GenerationRequest> requests,
-                                                     Clock::time_point arrival);
+  // `id` names the HTTP request ("cmpl-…"); engine request k is "<id>-<k>". Fails (and submits nothing
+  // that stays queued) when the engine rejects a request or the server is draining.
+  static StatusOr<std::unique_ptr<Generation>> Start(ServerState& state, std::string id,
+                                                     const std::vector<std::vector<int32_t>>& prompts,
+                                                     const engine::SamplingParams& params, ConnectionProbe probe);
   ~Generation();
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
 
-  // The outputs that arrived, waiting up to `timeout` for the first one; empty on timeout.
-  std::vector<GenerationOutput> Next(std::chrono::milliseconds timeout);
-  // Every choice of every prompt has delivered its final output through Next().
-  bool done() const { return num_finished_ == num_choices_; }
+  // Waits a short while (at most one poll interval) for updates. Checks the client first: once it is
+  // gone, aborts every engine request; their final "abort" updates still arrive here.
+  std::vector<StreamUpdate> Next();
+  bool done() const { return stream_->done(); }
+  // Aborts every engine request (a failed write, or shutdown).
+  void Abort();
+  // Ends the request: aborts and drains whatever is unfinished, records the metrics and this thread's
+  // request-log fields. Called before the response's last byte (the request log is written then) and,
+  // if not yet, by the destructor.
+  void Finish();
 
+  const std::string& id() const { return id_; }
+  int64_t created() const { return created_; }
+  int num_choices_per_prompt() const { return n_; }
   int64_t prompt_tokens() const { return prompt_tokens_; }
   int64_t completion_tokens() const { return completion_tokens_; }
-  std::optional<double> ttft_s() const { return ttft_s_; }
+  int64_t cached_prompt_tokens() const { return cached_prompt_tokens_; }
 
  private:
-  struct Queue;
-  Generation(ServerState& state, Clock::time_point arrival);
-  void Record(const GenerationOutput& item, Clock::time_point now);
+  Generation(ServerState& state, std::string id, int num_prompts, int n, ConnectionProbe probe);
 
   ServerState& state_;
-  Clock::time_point arrival_;
-  std::shared_ptr<Queue> queue_;  // shared with the engine callbacks, which may outlive this object
-  std::vector<std::string> request_ids_;
-  std::vector<int64_t> prompt_lengths_;
-  std::vector<std::vector<bool>> choice_started_;   // [prompt][choice]
-  std::vector<std::vector<bool>> choice_finished_;  // [prompt][choice]
-  int num_choices_ = 0;
-  int num_finished_ = 0;
+  const std::string id_;
+  const int num_prompts_;
+  const int n_;
+  const int64_t created_;  // unix seconds, the responses' `created`
+  const std::chrono::steady_clock::time_point start_;
+  ConnectionProbe probe_;
+  std::shared_ptr<RequestStream> stream_;
+  bool aborted_ = false;
+  bool rejected_ = false;  // Start failed
+  bool finished_ = false;
+  double ttft_s_ = -1;
+  std::string first_finish_reason_;
   int64_t prompt_tokens_ = 0;
+  int64_t cached_prompt_tokens_ = 0;
   int64_t completion_tokens_ = 0;
-  std::optional<double> ttft_s_;
 };
 
 }  // namespace sieve::server

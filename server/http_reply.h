@@ -1,14 +1,17 @@
-// Writing replies on an httplib response: JSON bodies and OpenAI errors (via ToOpenAiError).
+// Writing JSON answers and OpenAI errors into a cpp-httplib response.
 #pragma once
 
-#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "server/json_fields.h"
+
+namespace httplib {
+struct Response;
+}
 
 namespace sieve::server {
 
-void ReplyJson(httplib::Response& res, const Json& body, int http_status = 200);
-void ReplyError(httplib::Response& res, const Status& status);
+void SendJson(httplib::Response& res, const nlohmann::ordered_json& body, int status = 200);
+void SendError(httplib::Response& res, const Status& status);
 
 }  // namespace sieve::server

@@ -1,137 +1,131 @@
-// cpp-httplib wiring of the OpenAI routes.
 #include "server/http_server.h"
 
 #include <fmt/format.h>
+#include <httplib.h>
 
+#include <chrono>
 #include <thread>
 
-#include "core/logging.h"
 #include "server/api_key.h"
 #include "server/chat_route.h"
 #include "server/completions_route.h"
 #include "server/http_reply.h"
-#include "server/info_routes.h"
 #include "server/request_log.h"
+#include "server/tokenizer_routes.h"
+#include "text/tokenizer.h"
 
 namespace sieve::server {
 
 namespace {
 
-using Handler = std::function<void(const httplib::Request&, httplib::Response&, RequestLog&)>;
+using Json = nlohmann::ordered_json;
+using Handler = void (*)(ServerState&, const httplib::Request&, httplib::Response&);
 
-RequestLog StartLog(const httplib::Request& req) {
-  RequestLog log;
-  log.method = req.method;
-  log.path = req.path;
-  log.arrival = std::chrono::steady_clock::now();
-  return log;
+void HandleModels(ServerState& state, const httplib::Request&, httplib::Response& res) {
+  static const int64_t created =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Json data = Json::array();
+  for (const std::string& name : state.limits.served_model_names)
+    data.push_back({{"id", name},
+                    {"object", "model"},
+                    {"created", created},
+                    {"owned_by", "sieve"},
+                    {"root", state.limits.served_model_names.front()},
+                    {"parent", nullptr},
+                    {"max_model_len", state.limits.max_model_len}});
+  SendJson(res, {{"object", "list"}, {"data", std::move(data)}});
 }
 
-// Runs a route with its request log; streams log themselves when they end.
-httplib::Server::Handler Logged(Handler handler) {
-  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    RequestLog log = StartLog(req);
-    handler(req, res, log);
-    if (!log.deferred) LogRequest(log, res.status);
-  };
+void HandleHealth(ServerState& state, const httplib::Request&, httplib::Response& res) {
+  if (state.draining) return SendError(res, Status::Unavailable("the server is shutting down"));
+  res.status = 200;
 }
 
-bool IsGenerationRoute(const std::string& path) {
-  return path == "/v1/completions" || path == "/v1/chat/completions";
+void HandleVersion(ServerState&, const httplib::Request&, httplib::Response& res) {
+  SendJson(res, {{"version", SIEVE_VERSION}});
+}
+
+void HandleMetrics(ServerState& state, const httplib::Request&, httplib::Response& res) {
+  res.set_content(state.metrics->Render(state.engine->Stats()), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace
 
-HttpServer::HttpServer(ServerState& state, HttpServerOptions options) : state_(state), options_(std::move(options)) {
-  const int threads = options_.num_threads;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_.set_payload_max_length(options_.max_request_body_bytes);
-  RegisterRoutes();
-}
-
-void HttpServer::RegisterRoutes() {
-  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!options_.api_key.empty() && req.path != "/health" &&
-        !AuthorizationMatches(req.get_header_value("Authorization"), options_.api_key)) {
-      ReplyError(res, Status::Unauthenticated("Unauthorized: missing or wrong API key (send 'Authorization: Bearer <key>')"));
-      LogRequest(StartLog(req), res.status);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (draining_ && (IsGenerationRoute(req.path) || req.path == "/health")) {
-      ReplyError(res, Status::Unavailable("the server is shutting down"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+HttpServer::HttpServer(ServerState& state, int num_threads) : state_(state), http_(std::make_unique<httplib::Server>()) {
+  http_->new_task_queue = [num_threads] { return new httplib::ThreadPool(static_cast<size_t>(num_threads)); };
+  http_->set_payload_max_length(size_t{64} << 20);
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    BeginRequestRecord();
+    if (state_.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (AuthorizationMatches(req.get_header_value("Authorization"), state_.api_key))
+      return httplib::Server::HandlerResponse::Unhandled;
+    SendError(res, Status::Unauthenticated("Unauthorized: a valid 'Authorization: Bearer <api key>' header is required"));
+    return httplib::Server::HandlerResponse::Handled;
   });
-  // httplib's own errors (no route, body over the limit) get an OpenAI-shaped body; replies the routes
-  // already wrote keep theirs.
-  server_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+  // Unknown routes and httplib's own failures get an OpenAI-shaped body; our errors already have one.
+  http_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (res.status == 413) {
-      ReplyError(res, Status::ResourceExhausted("the request body is larger than --max-request-body-bytes"));
-    } else if (res.status == 404) {
-      ReplyError(res, Status::NotFound(fmt::format("no route for {} {}", req.method, req.path)));
-    } else {
-      const int status = res.status;
-      ReplyError(res, Status::InvalidArgument(fmt::format("HTTP error {}", status)));
-      res.status = status;
-    }
-    LogRequest(StartLog(req), res.status);
+    const Status s = res.status == 404 ? Status::NotFound(fmt::format("no route {} {}", req.method, req.path))
+                                       : Status(StatusCode::kInvalidArgument, fmt::format("HTTP {}", res.status));
+    const int code = res.status;
+    SendError(res, s);
+    res.status = code;
     return httplib::Server::HandlerResponse::Handled;
   }));
-
-  ServerState& state = state_;
-  const ServingContext& context = state_.context;
-  server_.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
-  server_.Get("/version", Logged([](const auto&, auto& res, RequestLog&) { HandleVersion(res); }));
-  server_.Get("/v1/models", Logged([&context](const auto&, auto& res, RequestLog&) { HandleModels(res, context); }));
-  server_.Get("/tokenizer_info",
-              Logged([&context](const auto&, auto& res, RequestLog&) { HandleTokenizerInfo(res, context); }));
-  server_.Post("/tokenize",
-               Logged([&context](const auto& req, auto& res, RequestLog&) { HandleTokenize(req, res, context); }));
-  server_.Post("/detokenize",
-               Logged([&context](const auto& req, auto& res, RequestLog&) { HandleDetokenize(req, res, context); }));
-  server_.Get("/metrics", [&state](const httplib::Request&, httplib::Response& res) { HandleMetrics(res, state); });
-  server_.Post("/v1/completions", Logged([&state](const auto& req, auto& res, RequestLog& log) {
-                 HandleCompletions(req, res, state, log);
-               }));
-  server_.Post("/v1/chat/completions", Logged([&state](const auto& req, auto& res, RequestLog& log) {
-                 HandleChatCompletions(req, res, state, log);
-               }));
+  http_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    SendError(res, Status::Internal(what));
+  });
+  http_->set_logger([](const httplib::Request& req, const httplib::Response& res) { LogRequest(req.method, req.path, res.status); });
+  AddRoutes();
 }
 
-Status HttpServer::Bind() {
-  if (options_.port == 0) {
-    port_ = server_.bind_to_any_port(options_.host.c_str());
-    if (port_ > 0) return Status::Ok();
-  } else if (server_.bind_to_port(options_.host.c_str(), options_.port)) {
-    port_ = options_.port;
-    return Status::Ok();
+HttpServer::~HttpServer() = default;
+
+void HttpServer::AddRoutes() {
+  auto bind = [this](Handler h) {
+    return [this, h](const httplib::Request& req, httplib::Response& res) { h(state_, req, res); };
+  };
+  http_->Get("/health", bind(HandleHealth));
+  http_->Get("/version", bind(HandleVersion));
+  http_->Get("/metrics", bind(HandleMetrics));
+  http_->Get("/v1/models", bind(HandleModels));
+  http_->Post("/v1/completions", bind(HandleCompletions));
+  http_->Post("/v1/chat/completions", bind(HandleChatCompletions));
+  http_->Post("/tokenize", bind(HandleTokenize));
+  http_->Post("/detokenize", bind(HandleDetokenize));
+  http_->Get("/tokenizer_info", bind(HandleTokenizerInfo));
+}
+
+StatusOr<int> HttpServer::Bind(const std::string& host, int port) {
+  if (port == 0) {
+    const int bound = http_->bind_to_any_port(host);
+    if (bound < 0) return Status::Unavailable(fmt::format("cannot bind {} to any port", host));
+    return bound;
   }
-  return Status::Unavailable(fmt::format("cannot listen on {}:{} (address in use or not available)", options_.host, options_.port));
+  if (!http_->bind_to_port(host, port)) return Status::Unavailable(fmt::format("cannot bind {}:{} (in use?)", host, port));
+  return port;
 }
 
-Status HttpServer::Serve() {
-  if (!server_.listen_after_bind()) return Status::Internal("the HTTP server stopped with an error");
+Status HttpServer::Run() {
+  running_ = true;
+  const bool ok = stop_requested_ || http_->listen_after_bind();
+  running_ = false;
+  if (!ok) return Status::Internal("the HTTP server stopped with an error");
   return Status::Ok();
 }
 
-void HttpServer::Shutdown(std::chrono::milliseconds drain_timeout) {
-  if (draining_.exchange(true)) return;
-  spdlog::info("shutting down: waiting up to {} ms for {} in-flight requests", drain_timeout.count(),
-               state_.generations_in_flight.load());
-  auto wait_for_idle = [this](std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (state_.generations_in_flight > 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    return state_.generations_in_flight == 0;
-  };
-  if (!wait_for_idle(drain_timeout)) {
-    spdlog::warn("aborting {} requests still in flight", state_.generations_in_flight.load());
-    state_.engine.Shutdown();  // running requests end with finish_reason "abort"; their streams close
-    wait_for_idle(std::chrono::seconds(5));
-  }
-  server_.stop();
+void HttpServer::Stop() {
+  stop_requested_ = true;
+  // Run() may be between its start and httplib's accept loop: wait for the loop, then stop it.
+  while (running_ && !http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_->stop();
 }
 
 }  // namespace sieve::server

@@ -1,49 +1,41 @@
-// The HTTP layer: binds cpp-httplib to the routes, checks --api-key, limits body size (413), turns
-// unknown routes into OpenAI-shaped 404s, logs one line per request and shuts down gracefully (stop
-// taking generation requests, let in-flight ones finish up to a deadline, abort the rest, stop).
+// The HTTP side of `sieve serve`: cpp-httplib wiring of every route, API-key check, request log, and a
+// stop that lets in-flight requests end. Routes live in their own files; this file only connects them.
 #pragma once
 
-#include <httplib.h>
-
 #include <atomic>
-#include <chrono>
-#include <cstddef>
+#include <memory>
 #include <string>
 
 #include "core/status.h"
 #include "server/server_state.h"
 
-namespace sieve::server {
+namespace httplib {
+class Server;
+}
 
-struct HttpServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 8000;                                   // 0: any free port
-  std::string api_key;                               // empty: no authentication
-  size_t max_request_body_bytes = 32u << 20;
-  int num_threads = 64;                              // one per open connection (streams hold theirs)
-};
+namespace sieve::server {
 
 class HttpServer {
  public:
-  HttpServer(ServerState& state, HttpServerOptions options);
+  // `num_threads` bounds concurrent connections (each streaming client holds one thread).
+  HttpServer(ServerState& state, int num_threads);
+  ~HttpServer();
 
-  // Binds the listening socket; Unavailable when the address cannot be bound.
-  Status Bind();
-  int port() const { return port_; }
-  // Serves until Shutdown() finished; returns once every connection thread has ended.
-  Status Serve();
-  // Graceful stop, callable from any thread, more than once: new generation requests get 503 at once,
-  // in-flight ones get `drain_timeout` to finish before they are aborted in the engine.
-  void Shutdown(std::chrono::milliseconds drain_timeout);
+  // Binds host:port (port 0: any free port); returns the port bound.
+  StatusOr<int> Bind(const std::string& host, int port);
+  // Serves until Stop(); returns after every in-flight request has been answered.
+  Status Run();
+  // Stops accepting connections; callable from any thread.
+  void Stop();
 
  private:
-  void RegisterRoutes();
+  void AddRoutes();
 
   ServerState& state_;
-  HttpServerOptions options_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::atomic<bool> draining_{false};
+  std::unique_ptr<httplib::Server> http_;
+  // httplib's stop() does nothing until its accept loop runs; these close that window.
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace sieve::server

@@ -1,67 +1,67 @@
-// Typed request-field readers.
 #include "server/json_fields.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 namespace sieve::server {
 
-StatusOr<Json> ParseJsonObject(std::string_view body) {
-  Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return Status::InvalidArgument("the request body is not valid JSON");
-  if (!parsed.is_object())
-    return Status::InvalidArgument(fmt::format("the request body must be a JSON object, got {}", parsed.type_name()));
-  return parsed;
+namespace {
+Status WrongType(const std::string& path, const char* expected, const Json& got) {
+  return Status::InvalidArgument(fmt::format("'{}' must be {}, got {}", path, expected, got.type_name())).WithParam(path);
 }
+}  // namespace
 
-const Json* FindField(const Json& object, std::string_view key) {
+const Json* FindField(const Json& object, const std::string& key) {
+  if (!object.is_object()) return nullptr;
   const auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
 }
 
-std::optional<int64_t> AsInt(const Json& v) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    // Pydantic (vLLM's request models) accepts a float with no fractional part for an int field.
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return static_cast<int64_t>(d);
-  }
-  return std::nullopt;
-}
-
-Status WrongType(std::string_view param, std::string_view expected, const Json& got) {
-  return Status::InvalidArgument(fmt::format("'{}' must be {}, got {}", param, expected, got.type_name()))
-      .WithParam(std::string(param));
-}
-
-StatusOr<std::optional<int64_t>> IntField(const Json& object, std::string_view key) {
+StatusOr<std::optional<int64_t>> OptionalInt(const Json& object, const std::string& key, const std::string& path) {
   const Json* v = FindField(object, key);
   if (v == nullptr) return std::optional<int64_t>();
-  const std::optional<int64_t> i = AsInt(*v);
-  if (!i) return WrongType(key, "an integer", *v);
-  return i;
+  if (v->is_number_integer()) {
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+      return Status::InvalidArgument(fmt::format("'{}' is out of range", path)).WithParam(path);
+    return std::optional<int64_t>(v->get<int64_t>());
+  }
+  if (v->is_number_float()) {
+    const double d = v->get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e18) return std::optional<int64_t>(int64_t(d));
+  }
+  return WrongType(path, "an integer", *v);
 }
 
-StatusOr<std::optional<double>> NumberField(const Json& object, std::string_view key) {
+StatusOr<std::optional<double>> OptionalNumber(const Json& object, const std::string& key, const std::string& path) {
   const Json* v = FindField(object, key);
   if (v == nullptr) return std::optional<double>();
-  if (!v->is_number()) return WrongType(key, "a number", *v);
+  if (!v->is_number()) return WrongType(path, "a number", *v);
   return std::optional<double>(v->get<double>());
 }
 
-StatusOr<std::optional<bool>> BoolField(const Json& object, std::string_view key) {
+StatusOr<std::optional<bool>> OptionalBool(const Json& object, const std::string& key, const std::string& path) {
   const Json* v = FindField(object, key);
   if (v == nullptr) return std::optional<bool>();
-  if (!v->is_boolean()) return WrongType(key, "a boolean", *v);
+  if (!v->is_boolean()) return WrongType(path, "a boolean", *v);
   return std::optional<bool>(v->get<bool>());
 }
 
-StatusOr<std::optional<std::string>> StringField(const Json& object, std::string_view key) {
+StatusOr<std::optional<std::string>> OptionalString(const Json& object, const std::string& key,
+                                                    const std::string& path) {
   const Json* v = FindField(object, key);
   if (v == nullptr) return std::optional<std::string>();
-  if (!v->is_string()) return WrongType(key, "a string", *v);
+  if (!v->is_string()) return WrongType(path, "a string", *v);
   return std::optional<std::string>(v->get<std::string>());
+}
+
+StatusOr<Json> ParseRequestBody(const std::string& body) {
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("request body is not valid JSON");
+  if (!j.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  return j;
 }
 
 }  // namespace sieve::server

@@ -1,12 +1,12 @@
-// Typed reading of OpenAI request fields: each reader returns the value, nullopt when the key is absent or
-// null (clients send explicit nulls for unset options), or InvalidArgument naming the field as `param`.
+// Typed reads of optional fields of a JSON request body. Absent and null both mean "not given" (clients
+// such as vllm bench send explicit nulls); a present value of the wrong type is InvalidArgument with the
+// field's path as `param`, so it reaches the client as a 400 naming the field.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "core/status.h"
 
@@ -14,21 +14,27 @@ namespace sieve::server {
 
 using Json = nlohmann::ordered_json;
 
-// Parses a request body that must be a JSON object.
-StatusOr<Json> ParseJsonObject(std::string_view body);
+// The value at `key`, or null when absent or null.
+const Json* FindField(const Json& object, const std::string& key);
 
-// The field `key` of `object`, or null when absent or null.
-const Json* FindField(const Json& object, std::string_view key);
+// Integers also accept a number with no fractional part (5.0), as pydantic does for vLLM.
+StatusOr<std::optional<int64_t>> OptionalInt(const Json& object, const std::string& key, const std::string& path);
+StatusOr<std::optional<double>> OptionalNumber(const Json& object, const std::string& key, const std::string& path);
+StatusOr<std::optional<bool>> OptionalBool(const Json& object, const std::string& key, const std::string& path);
+StatusOr<std::optional<std::string>> OptionalString(const Json& object, const std::string& key,
+                                                    const std::string& path);
 
-StatusOr<std::optional<int64_t>> IntField(const Json& object, std::string_view key);
-StatusOr<std::optional<double>> NumberField(const Json& object, std::string_view key);
-StatusOr<std::optional<bool>> BoolField(const Json& object, std::string_view key);
-StatusOr<std::optional<std::string>> StringField(const Json& object, std::string_view key);
+// Same, with the path equal to the key (top-level fields).
+inline StatusOr<std::optional<int64_t>> OptionalInt(const Json& o, const std::string& key) { return OptionalInt(o, key, key); }
+inline StatusOr<std::optional<double>> OptionalNumber(const Json& o, const std::string& key) {
+  return OptionalNumber(o, key, key);
+}
+inline StatusOr<std::optional<bool>> OptionalBool(const Json& o, const std::string& key) { return OptionalBool(o, key, key); }
+inline StatusOr<std::optional<std::string>> OptionalString(const Json& o, const std::string& key) {
+  return OptionalString(o, key, key);
+}
 
-// Whole-number JSON value (5 or 5.0) as int64; nullopt for anything else.
-std::optional<int64_t> AsInt(const Json& value);
-
-// InvalidArgument("<param> must be <expected>, got <json type>") with param set.
-Status WrongType(std::string_view param, std::string_view expected, const Json& got);
+// Parses a request body; malformed JSON or a non-object is InvalidArgument.
+StatusOr<Json> ParseRequestBody(const std::string& body);
 
 }  // namespace sieve::server

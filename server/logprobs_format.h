@@ -1,42 +1,43 @@
-// Logprobs in the two OpenAI shapes: the legacy completions object (parallel lists `tokens`,
-// `token_logprobs`, `top_logprobs` as {token: logprob} maps, `text_offset`; lm-eval reads it) and the chat
-// `logprobs.content` list of {token, logprob, bytes, top_logprobs}. Token strings are each id decoded on its
-// own, as vLLM reports them.
+// Logprobs in the two OpenAI shapes. Completions (legacy): {"tokens", "token_logprobs", "top_logprobs"
+// (a {token: logprob} map per position), "text_offset"}; with echo the prompt comes first and its first
+// token has null entries, as vLLM returns them (lm-eval's loglikelihood reads this). Chat: {"content":
+// [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}]}.
 #pragma once
 
-#include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
 #include "engine/engine.h"
-#include "server/json_fields.h"
-#include "text/tokenizer.h"
+
+namespace sieve::text {
+class Tokenizer;
+}
 
 namespace sieve::server {
 
-// The legacy completions logprobs object being built for one choice.
+// Accumulates one choice's completions logprobs across stream updates.
 class CompletionLogprobs {
  public:
-  explicit CompletionLogprobs(const text::Tokenizer& tokenizer);
-  // Prompt tokens for echo: `logprobs[i]` describes prompt_ids[i]; nullopt (the first token) gives nulls.
-  void AppendPrompt(const std::vector<int32_t>& prompt_ids,
-                    const std::vector<std::optional<engine::TokenLogprob>>& logprobs);
-  void AppendGenerated(const std::vector<engine::TokenLogprob>& logprobs);
-  // The object so far, and a fresh start for the next stream chunk (text_offset keeps counting).
-  Json Take();
+  explicit CompletionLogprobs(const text::Tokenizer* tokenizer, int64_t text_offset = 0)
+      : tokenizer_(tokenizer), offset_(text_offset) {}
+  void AddPrompt(const std::vector<int32_t>& prompt_ids, const std::vector<std::optional<engine::TokenLogprob>>& logprobs);
+  void AddGenerated(const std::vector<engine::TokenLogprob>& logprobs);
+  // The object for what was added since the last call (streaming) or overall (when called once).
+  nlohmann::ordered_json Take();
 
  private:
-  void Append(int32_t token_id, const engine::TokenLogprob* logprob);
+  void Add(int32_t token, const std::optional<engine::TokenLogprob>& lp);
 
-  const text::Tokenizer& tokenizer_;
-  Json tokens_ = Json::array();
-  Json token_logprobs_ = Json::array();
-  Json top_logprobs_ = Json::array();
-  Json text_offset_ = Json::array();
-  int64_t offset_ = 0;
+  const text::Tokenizer* tokenizer_;
+  int64_t offset_;
+  nlohmann::ordered_json tokens_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json token_logprobs_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json top_logprobs_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json text_offset_ = nlohmann::ordered_json::array();
 };
 
-// Chat `logprobs.content` entries of `logprobs`.
-Json ChatLogprobsContent(const text::Tokenizer& tokenizer, const std::vector<engine::TokenLogprob>& logprobs);
+// Chat `logprobs.content` entries for `logprobs` (one per generated token).
+nlohmann::ordered_json ChatLogprobContent(const text::Tokenizer* tokenizer, const std::vector<engine::TokenLogprob>& logprobs);
 
 }  // namespace sieve::server

@@ -1,44 +1,54 @@
-// Status -> OpenAI error JSON. Types follow OpenAI's API ("invalid_request_error", "server_error");
-// `param` is the request field the Status names (Status::param), or null.
+// Status -> OpenAI error mapping. Types follow OpenAI's documented error types; `code` carries the HTTP
+// status as a number, as vLLM does (vllm/entrypoints/openai/protocol.py, ErrorResponse).
 #include "server/openai_errors.h"
-
-#include <nlohmann/json.hpp>
 
 namespace sieve::server {
 
 namespace {
 
-ErrorReply Reply(int http_status, const char* type, const Status& s, const char* code = nullptr) {
-  nlohmann::json error = {{"message", s.message()},
-                          {"type", type},
-                          {"param", s.param().empty() ? nlohmann::json() : nlohmann::json(s.param())},
-                          {"code", code == nullptr ? nlohmann::json() : nlohmann::json(code)}};
-  return {http_status, nlohmann::json{{"error", error}}.dump()};
+struct ErrorKind {
+  int http_status;
+  const char* type;
+};
+
+ErrorKind KindFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kFailedPrecondition:
+      return {400, "invalid_request_error"};
+    case StatusCode::kUnauthenticated:
+      return {401, "authentication_error"};
+    case StatusCode::kPermissionDenied:
+      return {403, "permission_error"};
+    case StatusCode::kNotFound:
+      return {404, "not_found_error"};  // unknown model or route
+    case StatusCode::kUnimplemented:
+      return {501, "not_implemented_error"};
+    case StatusCode::kResourceExhausted:
+      return {429, "rate_limit_error"};
+    case StatusCode::kUnavailable:
+      return {503, "service_unavailable_error"};  // draining at shutdown
+    default:
+      return {500, "server_error"};
+  }
 }
 
 }  // namespace
 
-ErrorReply ToOpenAiError(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kFailedPrecondition:
-      return Reply(400, "invalid_request_error", s);
-    case StatusCode::kUnauthenticated:
-      return Reply(401, "invalid_request_error", s, "invalid_api_key");
-    case StatusCode::kPermissionDenied:
-      return Reply(403, "invalid_request_error", s);
-    case StatusCode::kNotFound:  // unknown model or route
-      return Reply(404, "invalid_request_error", s, "not_found");
-    // The only resource a single request can exhaust: the body is over --max-request-body-bytes (the
-    // engine queues requests rather than refusing them).
-    case StatusCode::kResourceExhausted:
-      return Reply(413, "invalid_request_error", s, "request_too_large");
-    case StatusCode::kUnavailable:  // shutting down
-      return Reply(503, "server_error", s, "service_unavailable");
-    default:
-      return Reply(500, "server_error", s);
-  }
+int HttpStatusFor(const Status& status) { return KindFor(status.code()).http_status; }
+
+nlohmann::json OpenAiErrorJson(const Status& status) {
+  const ErrorKind kind = KindFor(status.code());
+  nlohmann::json error = {{"message", status.message()},
+                          {"type", kind.type},
+                          {"param", status.param().empty() ? nlohmann::json(nullptr) : nlohmann::json(status.param())},
+                          {"code", kind.http_status}};
+  return {{"error", std::move(error)}};
+}
+
+HttpReply ToOpenAiError(const Status& status) {
+  return {HttpStatusFor(status), OpenAiErrorJson(status).dump()};
 }
 
 }  // namespace sieve::server

@@ -1,18 +1,24 @@
-// The one place that maps a Status to an OpenAI error reply: {"error": {"message", "type", "param", "code"}}
-// with its HTTP status. Every route and the HTTP layer report failures through it.
+// The one place that turns a Status into an OpenAI-shaped error: HTTP status plus
+// {"error": {"message", "type", "param", "code"}} (the shape vLLM's ErrorResponse and OpenAI's API use).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/status.h"
 
 namespace sieve::server {
 
-struct ErrorReply {
-  int http_status = 500;
-  std::string body;  // the JSON text
+struct HttpReply {
+  int status = 200;
+  std::string body;  // JSON text
 };
 
-ErrorReply ToOpenAiError(const Status& status);
+// The error object alone, for an error sent inside an SSE stream after the headers went out.
+nlohmann::json OpenAiErrorJson(const Status& status);
+// The reply for a failed request; `status` must not be OK.
+HttpReply ToOpenAiError(const Status& status);
+// The HTTP status code a failed Status maps to.
+int HttpStatusFor(const Status& status);
 
 }  // namespace sieve::server

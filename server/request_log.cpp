@@ -1,23 +1,29 @@
-// Per-request log line.
 #include "server/request_log.h"
-
-#include <fmt/format.h>
 
 #include "core/logging.h"
 
 namespace sieve::server {
 
-void LogRequest(const RequestLog& log, int http_status, const char* outcome) {
-  const double total_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - log.arrival).count();
-  std::string line = fmt::format("{} {} {} {:.1f}ms", log.method, log.path, http_status, total_ms);
-  if (!log.request_id.empty()) {
-    line += fmt::format(" id={} prompt_tokens={} completion_tokens={}", log.request_id, log.prompt_tokens,
-                        log.completion_tokens);
-    if (log.ttft_s) line += fmt::format(" ttft={:.1f}ms", *log.ttft_s * 1000);
+RequestRecord& CurrentRequestRecord() {
+  thread_local RequestRecord record;
+  return record;
+}
+
+void BeginRequestRecord() {
+  RequestRecord fresh;
+  fresh.start = std::chrono::steady_clock::now();
+  CurrentRequestRecord() = fresh;
+}
+
+void LogRequest(const std::string& method, const std::string& path, int status) {
+  const RequestRecord& r = CurrentRequestRecord();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+  if (r.request_id.empty()) {
+    spdlog::info("{} {} {} {:.3f}s", method, path, status, seconds);
+    return;
   }
-  if (std::string_view(outcome) != "ok") line += fmt::format(" ({})", outcome);
-  spdlog::info("{}", line);
+  spdlog::info("{} {} {} {:.3f}s id={} prompt_tokens={} completion_tokens={} ttft={:.3f}s finish={}", method, path,
+               status, seconds, r.request_id, r.prompt_tokens, r.completion_tokens, r.ttft_s, r.finish_reason);
 }
 
 }  // namespace sieve::server

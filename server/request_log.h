@@ -1,26 +1,28 @@
-// The one log line per HTTP request: method, path, status, request id, token counts and timings (never
-// headers, so never the API key). Streams log when they end, other requests when the handler returns.
+// The one log line per HTTP request: method, path, status, duration and, for generations, the request id,
+// token counts and time to first token. A handler and cpp-httplib's logger run on the same worker thread,
+// so the record for the request being served is kept per thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 namespace sieve::server {
 
-struct RequestLog {
-  std::string method;
-  std::string path;
-  std::chrono::steady_clock::time_point arrival;
-  std::string request_id;  // "cmpl-…" / "chatcmpl-…" for generation routes
+struct RequestRecord {
+  std::chrono::steady_clock::time_point start;
+  std::string request_id;  // empty for non-generation requests
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
-  std::optional<double> ttft_s;
-  bool deferred = false;   // a stream: logged by the stream when it ends
+  double ttft_s = -1;
+  std::string finish_reason;
 };
 
-// `outcome` is "ok", "client disconnected", ...
-void LogRequest(const RequestLog& log, int http_status, const char* outcome = "ok");
+// The record of the request this thread is serving.
+RequestRecord& CurrentRequestRecord();
+// Starts a fresh record (at the start of routing).
+void BeginRequestRecord();
+// Logs the line for the request this thread just answered.
+void LogRequest(const std::string& method, const std::string& path, int status);
 
 }  // namespace sieve::server

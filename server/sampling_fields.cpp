@@ -1,31 +1,13 @@
-// Shared sampling fields of the completion and chat requests.
 #include "server/sampling_fields.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <charconv>
-#include <climits>
-#include <type_traits>
+#include <limits>
 
 namespace sieve::server {
 
 namespace {
 
-// Stores a present field; integers saturate to int's range, which keeps an out-of-range value out of range
-// for engine::ValidateRequest to report.
-template <typename T, typename U>
-Status Assign(StatusOr<std::optional<U>> field, T* out) {
-  if (!field.ok()) return field.status();
-  if (!*field) return Status::Ok();
-  if constexpr (std::is_same_v<T, int>)
-    *out = static_cast<int>(std::clamp<int64_t>(**field, INT32_MIN, INT32_MAX));
-  else
-    *out = static_cast<T>(**field);
-  return Status::Ok();
-}
-
-// `stop`: a string or a list of strings (OpenAI allows up to 4; vLLM any number).
 Status ReadStop(const Json& body, std::vector<std::string>* stop) {
   const Json* v = FindField(body, "stop");
   if (v == nullptr) return Status::Ok();
@@ -33,85 +15,120 @@ Status ReadStop(const Json& body, std::vector<std::string>* stop) {
     stop->push_back(v->get<std::string>());
     return Status::Ok();
   }
-  if (!v->is_array()) return WrongType("stop", "a string or a list of strings", *v);
+  if (!v->is_array()) return Status::InvalidArgument("'stop' must be a string or a list of strings").WithParam("stop");
   for (size_t i = 0; i < v->size(); ++i) {
-    if (!(*v)[i].is_string()) return WrongType(fmt::format("stop[{}]", i), "a string", (*v)[i]);
+    if (!(*v)[i].is_string())
+      return Status::InvalidArgument("'stop' must be a string or a list of strings").WithParam(fmt::format("stop[{}]", i));
     stop->push_back((*v)[i].get<std::string>());
   }
   return Status::Ok();
 }
 
-// `logit_bias`: {"token id as a string": bias}, as OpenAI sends it.
+Status ReadTokenIdList(const Json& body, const char* key, std::vector<int32_t>* out) {
+  const Json* v = FindField(body, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return Status::InvalidArgument(fmt::format("'{}' must be a list of token ids", key)).WithParam(key);
+  for (size_t i = 0; i < v->size(); ++i) {
+    const Json& id = (*v)[i];
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > std::numeric_limits<int32_t>::max())
+      return Status::InvalidArgument(fmt::format("'{}' must be a list of token ids", key))
+          .WithParam(fmt::format("{}[{}]", key, i));
+    out->push_back(id.get<int32_t>());
+  }
+  return Status::Ok();
+}
+
+// OpenAI's logit_bias: {"<token id>": bias}.
 Status ReadLogitBias(const Json& body, std::map<int32_t, float>* bias) {
   const Json* v = FindField(body, "logit_bias");
   if (v == nullptr) return Status::Ok();
-  if (!v->is_object()) return WrongType("logit_bias", "an object of token id -> bias", *v);
+  if (!v->is_object())
+    return Status::InvalidArgument("'logit_bias' must be an object of token id -> bias").WithParam("logit_bias");
   for (const auto& [key, value] : v->items()) {
     int64_t id = -1;
-    const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), id);
-    if (error != std::errc() || end != key.data() + key.size() || id < 0 || id > INT32_MAX)
-      return Status::InvalidArgument(fmt::format("logit_bias key '{}' is not a token id", key)).WithParam("logit_bias");
-    if (!value.is_number()) return WrongType(fmt::format("logit_bias.{}", key), "a number", value);
+    try {
+      size_t used = 0;
+      id = std::stoll(key, &used);
+      if (used != key.size()) id = -1;
+    } catch (const std::exception&) {
+      id = -1;
+    }
+    if (id < 0 || id > std::numeric_limits<int32_t>::max() || !value.is_number())
+      return Status::InvalidArgument(fmt::format("logit_bias entry '{}' must map a token id to a number", key))
+          .WithParam("logit_bias");
     (*bias)[static_cast<int32_t>(id)] = value.get<float>();
   }
   return Status::Ok();
 }
 
-Status ReadStopTokenIds(const Json& body, std::vector<int32_t>* ids) {
-  const Json* v = FindField(body, "stop_token_ids");
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_array()) return WrongType("stop_token_ids", "a list of token ids", *v);
-  for (size_t i = 0; i < v->size(); ++i) {
-    const std::optional<int64_t> id = AsInt((*v)[i]);
-    if (!id || *id < 0 || *id > INT32_MAX) return WrongType(fmt::format("stop_token_ids[{}]", i), "a token id", (*v)[i]);
-    ids->push_back(static_cast<int32_t>(*id));
-  }
-  return Status::Ok();
+template <typename T, typename U>
+void Assign(const std::optional<U>& v, T* out) {
+  if (v) *out = static_cast<T>(*v);
 }
 
 }  // namespace
 
-Status CheckModel(const Json& body, const ServingContext& context) {
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<std::string> model, StringField(body, "model"));
-  if (model && *model != context.served_model_name && *model != context.model_dir)
-    return Status::NotFound(fmt::format("The model `{}` does not exist; this server serves `{}`", *model,
-                                        context.served_model_name))
-        .WithParam("model");
-  return Status::Ok();
-}
-
 Status ReadSamplingFields(const Json& body, engine::SamplingParams* p) {
-  SIEVE_RETURN_IF_ERROR(Assign(IntField(body, "n"), &p->n));
-  SIEVE_RETURN_IF_ERROR(Assign(NumberField(body, "temperature"), &p->temperature));
-  SIEVE_RETURN_IF_ERROR(Assign(NumberField(body, "top_p"), &p->top_p));
-  SIEVE_RETURN_IF_ERROR(Assign(IntField(body, "top_k"), &p->top_k));
-  SIEVE_RETURN_IF_ERROR(Assign(NumberField(body, "min_p"), &p->min_p));
-  SIEVE_RETURN_IF_ERROR(Assign(NumberField(body, "presence_penalty"), &p->presence_penalty));
-  SIEVE_RETURN_IF_ERROR(Assign(NumberField(body, "frequency_penalty"), &p->frequency_penalty));
-  SIEVE_RETURN_IF_ERROR(Assign(NumberField(body, "repetition_penalty"), &p->repetition_penalty));
-  SIEVE_RETURN_IF_ERROR(Assign(IntField(body, "min_tokens"), &p->min_tokens));
-  SIEVE_RETURN_IF_ERROR(Assign(BoolField(body, "ignore_eos"), &p->ignore_eos));
-  SIEVE_RETURN_IF_ERROR(Assign(BoolField(body, "skip_special_tokens"), &p->skip_special_tokens));
-  SIEVE_RETURN_IF_ERROR(Assign(BoolField(body, "include_stop_str_in_output"), &p->include_stop_str_in_output));
-  SIEVE_ASSIGN_OR_RETURN(const std::optional<int64_t> seed, IntField(body, "seed"));
+  SIEVE_ASSIGN_OR_RETURN(const auto temperature, OptionalNumber(body, "temperature"));
+  Assign(temperature, &p->temperature);
+  SIEVE_ASSIGN_OR_RETURN(const auto top_p, OptionalNumber(body, "top_p"));
+  Assign(top_p, &p->top_p);
+  SIEVE_ASSIGN_OR_RETURN(const auto top_k, OptionalInt(body, "top_k"));
+  if (top_k && (*top_k < -1 || *top_k > std::numeric_limits<int>::max()))
+    return Status::InvalidArgument(fmt::format("top_k must be -1 (off), 0 (off) or positive, got {}", *top_k)).WithParam("top_k");
+  Assign(top_k, &p->top_k);
+  SIEVE_ASSIGN_OR_RETURN(const auto min_p, OptionalNumber(body, "min_p"));
+  Assign(min_p, &p->min_p);
+  SIEVE_ASSIGN_OR_RETURN(const auto presence, OptionalNumber(body, "presence_penalty"));
+  Assign(presence, &p->presence_penalty);
+  SIEVE_ASSIGN_OR_RETURN(const auto frequency, OptionalNumber(body, "frequency_penalty"));
+  Assign(frequency, &p->frequency_penalty);
+  SIEVE_ASSIGN_OR_RETURN(const auto repetition, OptionalNumber(body, "repetition_penalty"));
+  Assign(repetition, &p->repetition_penalty);
+  SIEVE_ASSIGN_OR_RETURN(const auto seed, OptionalInt(body, "seed"));
   if (seed) p->seed = static_cast<uint64_t>(*seed);
+  SIEVE_ASSIGN_OR_RETURN(const auto ignore_eos, OptionalBool(body, "ignore_eos"));
+  Assign(ignore_eos, &p->ignore_eos);
+  SIEVE_ASSIGN_OR_RETURN(const auto min_tokens, OptionalInt(body, "min_tokens"));
+  if (min_tokens && (*min_tokens < 0 || *min_tokens > std::numeric_limits<int>::max()))
+    return Status::InvalidArgument(fmt::format("min_tokens must be >= 0, got {}", *min_tokens)).WithParam("min_tokens");
+  Assign(min_tokens, &p->min_tokens);
+  SIEVE_ASSIGN_OR_RETURN(const auto skip_special, OptionalBool(body, "skip_special_tokens"));
+  Assign(skip_special, &p->skip_special_tokens);
+  SIEVE_ASSIGN_OR_RETURN(const auto include_stop, OptionalBool(body, "include_stop_str_in_output"));
+  Assign(include_stop, &p->include_stop_str_in_output);
   SIEVE_RETURN_IF_ERROR(ReadStop(body, &p->stop));
-  SIEVE_RETURN_IF_ERROR(ReadStopTokenIds(body, &p->stop_token_ids));
+  SIEVE_RETURN_IF_ERROR(ReadTokenIdList(body, "stop_token_ids", &p->stop_token_ids));
   return ReadLogitBias(body, &p->logit_bias);
 }
 
-StatusOr<int> ResolveMaxTokens(std::optional<int64_t> requested, const char* param, int64_t prompt_tokens,
-                               std::optional<int64_t> default_max_tokens, const ServingContext& context) {
-  const int64_t max_model_len = context.limits.max_model_len;
-  const int64_t room = max_model_len - prompt_tokens;
-  if (!requested) return static_cast<int>(std::max<int64_t>(1, default_max_tokens ? std::min(*default_max_tokens, room) : room));
+Status ReadChoiceCount(const Json& body, engine::SamplingParams* p) {
+  SIEVE_ASSIGN_OR_RETURN(const auto n, OptionalInt(body, "n"));
+  if (n && (*n < 1 || *n > 128)) return Status::InvalidArgument(fmt::format("n must be in [1, 128], got {}", *n)).WithParam("n");
+  p->n = static_cast<int>(n.value_or(1));
+  SIEVE_ASSIGN_OR_RETURN(const auto best_of, OptionalInt(body, "best_of"));
+  if (best_of && *best_of != p->n)
+    return Status::InvalidArgument(fmt::format("best_of is not supported (it must equal n = {}), got {}", p->n, *best_of))
+        .WithParam("best_of");
+  return Status::Ok();
+}
+
+StatusOr<int> ResolveMaxTokens(std::optional<int64_t> requested, const std::string& param, int64_t prompt_tokens,
+                               int64_t max_model_len, const std::string& prompt_param) {
+  if (prompt_tokens >= max_model_len)
+    return Status::InvalidArgument(fmt::format(
+               "This model's maximum context length is {} tokens. However, your prompt has {} tokens, which leaves no "
+               "room for output. Please reduce the length of the input.",
+               max_model_len, prompt_tokens))
+        .WithParam(prompt_param);
+  if (!requested) return static_cast<int>(max_model_len - prompt_tokens);
   if (*requested < 1)
-    return Status::InvalidArgument(fmt::format("'{}' must be at least 1, got {}", param, *requested)).WithParam(param);
-  if (*requested > room)
+    return Status::InvalidArgument(fmt::format("{} must be at least 1, got {}", param, *requested)).WithParam(param);
+  if (prompt_tokens + *requested > max_model_len)
     return Status::InvalidArgument(
                fmt::format("This model's maximum context length is {} tokens. However, you requested {} tokens ({} in "
-                           "the prompt, {} for the completion). Please reduce the prompt or '{}'.",
-                           max_model_len, prompt_tokens + *requested, prompt_tokens, *requested, param))
+                           "the input, {} in the output). Please reduce the length of the input or the output.",
+                           max_model_len, prompt_tokens + *requested, prompt_tokens, *requested))
         .WithParam(param);
   return static_cast<int>(*requested);
 }

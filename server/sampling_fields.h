@@ -1,28 +1,24 @@
-// The request fields shared by /v1/completions and /v1/chat/completions: the model name and the sampling
-// parameters (OpenAI's plus vLLM's extra_body ones such as top_k, ignore_eos, stop_token_ids), read into
-// engine::SamplingParams. Range checks are left to engine::ValidateRequest, which names the field too.
+// The sampling fields completions and chat requests share (OpenAI's plus vLLM's extra_body names: top_k,
+// min_p, repetition_penalty, ignore_eos, min_tokens, stop_token_ids, ...) read into engine::SamplingParams.
+// Types are checked here; ranges are checked once, by the engine's request validation in Submit.
 #pragma once
-
-#include <cstdint>
-#include <optional>
 
 #include "engine/engine.h"
 #include "server/json_fields.h"
-#include "server/serving_context.h"
 
 namespace sieve::server {
 
-// NotFound (404) when `model` is given and is neither the served model name nor the model folder.
-Status CheckModel(const Json& body, const ServingContext& context);
-
-// Reads n, temperature, top_p, top_k, min_p, penalties, logit_bias, seed, stop, stop_token_ids,
-// include_stop_str_in_output, ignore_eos, min_tokens, skip_special_tokens into *params.
+// Fills every shared field the body gives; fields it omits keep `params`' defaults. Does not read
+// max_tokens, logprobs or n (their meaning differs between the two endpoints).
 Status ReadSamplingFields(const Json& body, engine::SamplingParams* params);
 
-// The output budget: `requested` (already read from `param`) or, when absent, what is left of the context
-// (vLLM's default for chat) capped by `default_max_tokens` when that is set. InvalidArgument when the
-// prompt plus the request do not fit in max_model_len.
-StatusOr<int> ResolveMaxTokens(std::optional<int64_t> requested, const char* param, int64_t prompt_tokens,
-                               std::optional<int64_t> default_max_tokens, const ServingContext& context);
+// `n` (1 by default); `best_of`, which vLLM's V1 engine also rejects unless equal to n.
+Status ReadChoiceCount(const Json& body, engine::SamplingParams* params);
+
+// The generated-token budget: `requested` if given, else everything the context has left. Fails when the
+// prompt leaves no room or prompt + requested exceeds the context, with vLLM's wording.
+// `prompt_param` names the prompt field for the error ("prompt" or "messages").
+StatusOr<int> ResolveMaxTokens(std::optional<int64_t> requested, const std::string& param, int64_t prompt_tokens,
+                               int64_t max_model_len, const std::string& prompt_param);
 
 }  // namespace sieve::server

@@ -1,22 +1,28 @@
-// What every route handler gets: the serving context, the engine and the metrics. Owned by `sieve serve`
-// (or a test), alive for the whole life of the HTTP server.
+// What every route shares: the engine, the model's limits, chat settings, metrics and the draining flag.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "engine/engine.h"
+#include "server/chat_request.h"
 #include "server/metrics.h"
-#include "server/serving_context.h"
+#include "server/serving_limits.h"
 
 namespace sieve::server {
 
 struct ServerState {
-  const ServingContext& context;
-  engine::Engine& engine;
-  Metrics& metrics;
-  // HTTP requests with a Generation alive (including streams still writing); shutdown waits for 0.
-  std::atomic<int64_t> generations_in_flight{0};
+  engine::Engine* engine = nullptr;
+  ServingLimits limits;
+  ChatSettings chat;
+  ServerMetrics* metrics = nullptr;
+  std::string api_key;                    // empty: no authentication
+  std::atomic<bool> draining{false};      // set at SIGINT/SIGTERM: new generations get 503
+  std::atomic<int64_t> in_flight{0};      // generations not yet finished
+  std::atomic<uint64_t> next_request{0};  // for request ids
+
+  const std::string& model_name() const { return limits.served_model_names.front(); }
 };
 
 }  // namespace sieve::server

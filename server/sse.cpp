@@ -1,39 +1,33 @@
-// SSE framing and the stream pump.
 #include "server/sse.h"
+
+#include <httplib.h>
 
 namespace sieve::server {
 
-namespace {
-// How long the pump waits for outputs before checking that the client can still be written to.
-constexpr std::chrono::milliseconds kPollInterval(50);
+std::string SseEvent(const nlohmann::ordered_json& data) { return "data: " + data.dump() + "\n\n"; }
 
-bool Write(httplib::DataSink& sink, const std::string& data) { return sink.write(data.data(), data.size()); }
-}  // namespace
-
-std::string SseEvent(const Json& chunk) {
-  return "data: " + chunk.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
-}
-
-void StreamGeneration(httplib::Response& res, std::shared_ptr<Generation> generation, StreamCallbacks callbacks) {
-  auto cb = std::make_shared<StreamCallbacks>(std::move(callbacks));
-  auto completed = std::make_shared<bool>(false);
-  res.set_header("Cache-Control", "no-cache");
+void StreamResponse(std::shared_ptr<Generation> generation, StreamRenderer renderer, httplib::Response& res) {
+  auto render = std::make_shared<StreamRenderer>(std::move(renderer));
   res.set_chunked_content_provider(
       "text/event-stream",
-      [generation, cb, completed](size_t /*offset*/, httplib::DataSink& sink) {
-        const std::vector<GenerationOutput> outputs = generation->Next(kPollInterval);
-        if (outputs.empty() && !generation->done()) return sink.is_writable();
-        for (const Json& chunk : cb->on_outputs(outputs))
-          if (!Write(sink, SseEvent(chunk))) return false;
-        if (!generation->done()) return true;
-        for (const Json& chunk : cb->on_done())
-          if (!Write(sink, SseEvent(chunk))) return false;
-        if (!Write(sink, kSseDone)) return false;
-        *completed = true;
-        sink.done();
+      [generation, render](size_t /*offset*/, httplib::DataSink& sink) {
+        const std::string events = render->on_updates(generation->Next());
+        if (!events.empty() && !sink.write(events.data(), events.size())) {
+          generation->Abort();
+          generation->Finish();
+          return false;
+        }
+        if (generation->done()) {
+          const std::string tail = render->on_end() + kSseDone;
+          generation->Finish();
+          sink.write(tail.data(), tail.size());
+          sink.done();
+        }
         return true;
       },
-      [generation, cb, completed](bool /*success*/) { cb->on_end(*completed); });
+      [generation](bool success) {
+        if (!success) generation->Abort();
+      });
 }
 
 }  // namespace sieve::server

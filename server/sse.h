@@ -1,33 +1,33 @@
-// Server-sent events for streamed completions: each chunk is `data: <json>\n\n` and the stream ends with
-// `data: [DONE]\n\n`. StreamGeneration pumps a Generation's outputs into an httplib chunked response; a
-// failed write (the client went away) ends the stream, which destroys the Generation and so aborts it.
+// Server-sent events for streamed completions and chat: `data: <json>\n\n` events, ending with
+// `data: [DONE]`. The response is written by cpp-httplib's chunked content provider on the handler's
+// worker thread; a failed write means the client is gone and aborts the generation.
 #pragma once
 
-#include <httplib.h>
-
-#include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "server/generation.h"
-#include "server/json_fields.h"
+
+namespace httplib {
+struct Response;
+}
 
 namespace sieve::server {
 
-std::string SseEvent(const Json& chunk);
+std::string SseEvent(const nlohmann::ordered_json& data);
 inline constexpr const char* kSseDone = "data: [DONE]\n\n";
 
-struct StreamCallbacks {
-  // The chunks for newly arrived outputs (possibly none).
-  std::function<std::vector<Json>(const std::vector<GenerationOutput>&)> on_outputs;
-  // Chunks after every choice finished, before [DONE] (the usage chunk when asked for).
-  std::function<std::vector<Json>()> on_done;
-  // Called once when the response is torn down; `completed` is false when the client went away.
-  std::function<void(bool completed)> on_end;
+// Renders a stream: `on_updates` turns engine updates into zero or more events (no event is written
+// before the first token exists), `on_end` gives the closing events (usage chunk, if asked for) before
+// [DONE]. Both run on the worker thread, one call at a time.
+struct StreamRenderer {
+  std::function<std::string(const std::vector<StreamUpdate>&)> on_updates;
+  std::function<std::string()> on_end;
 };
 
-void StreamGeneration(httplib::Response& res, std::shared_ptr<Generation> generation, StreamCallbacks callbacks);
+void StreamResponse(std::shared_ptr<Generation> generation, StreamRenderer renderer, httplib::Response& res);
 
 }  // namespace sieve::server

@@ -1,65 +1,77 @@
 #!/usr/bin/env bash
-# End-to-end test of `sieve serve`: a tiny random checkpoint from `sieve make-checkpoint`, a real server on
-# 127.0.0.1 (any free port, read back from its banner), the official openai npm SDK and raw requests
-# (tests/e2e/serve_clients.mjs), then SIGTERM, which must exit 0. Usage: serve_test.sh SIEVE_BINARY
+# End to end: `sieve serve` on a tiny random checkpoint (real tokenizer) on 127.0.0.1, driven by the
+# official openai npm SDK (serve_clients.mjs): chat with thinking on/off, streaming with usage, a tool
+# round trip, completions, lm-eval-shaped requests, 64 concurrent streams, disconnect, bad requests.
+# Then a second server with --api-key on a Speciale-named folder. Each server must exit 0 on SIGTERM.
+# Usage: serve_test.sh PATH_TO_SIEVE
 set -euo pipefail
 sieve=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
+if [[ ! -d $here/node_modules/openai ]]; then
+  (cd "$here" && timeout 300 npm ci --no-audit --no-fund >/dev/null) || { echo "npm install failed"; exit 1; }
+fi
 work=$(mktemp -d)
-server_pid=""
+pids=()
 cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [[ ! -d $here/node_modules/openai ]]; then
-  (cd "$here" && timeout 300 npm install --no-audit --no-fund --loglevel=error)
-fi
+timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 1 >/dev/null 2>&1
 
-"$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 1 >/dev/null
+# Starts a server on a free port; sets $pid and $base once /health answers (deadline 60 s).
+start_server() {
+  local dir=$1 log=$2
+  shift 2
+  "$sieve" serve "$dir" --host 127.0.0.1 --port 0 --served-model-name tiny --max-model-len 512 --max-num-seqs 64 \
+    --kv-cache-memory 0.25 --threads 2 --seed 1 "$@" >"$log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  local deadline=$((SECONDS + 60)) port=""
+  while ((SECONDS < deadline)); do
+    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    if [[ -n $port ]] && curl -sf --max-time 2 "http://127.0.0.1:$port/health" >/dev/null; then
+      base="http://127.0.0.1:$port"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { echo "server exited during start-up:"; cat "$log"; return 1; }
+    sleep 0.1
+  done
+  echo "server not ready within 60 s:"; cat "$log"; return 1
+}
 
-# Small context and cache so the limits are easy to reach; 2 compute threads (the CI box is small).
-"$sieve" serve "$work/tiny" --port 0 --served-model-name tiny --api-key sk-e2e \
-  --tool-call-parser deepseekv32 --reasoning-parser deepseek-v3 --enable-auto-tool-choice \
-  --max-model-len 512 --max-num-seqs 64 --kv-cache-memory 0.25 --threads 2 --seed 0 \
-  --max-request-body-bytes 1048576 --shutdown-timeout 10 >"$work/server.log" 2>&1 &
-server_pid=$!
-
-# Readiness: the banner names the port, then /health answers; both against one deadline.
-deadline=$((SECONDS + 120))
-port=""
-until [[ -n $port ]]; do
-  port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log" | head -n 1)
-  if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS > deadline)); then
-    echo "server did not start:"; cat "$work/server.log"; exit 1
-  fi
-  [[ -n $port ]] || sleep 0.2
-done
-until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
-  ((SECONDS > deadline)) && { echo "no /health"; cat "$work/server.log"; exit 1; }
-  sleep 0.2
-done
+# SIGTERM, then the exit code must be 0 within 20 s.
+stop_server() {
+  local p=$1 log=$2 deadline=$((SECONDS + 20))
+  kill -TERM "$p"
+  while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  if kill -0 "$p" 2>/dev/null; then echo "FAIL server still running 20 s after SIGTERM"; return 1; fi
+  local rc=0
+  wait "$p" || rc=$?
+  if ((rc != 0)); then echo "FAIL server exit code $rc after SIGTERM"; tail -5 "$log"; return 1; fi
+  echo "ok   SIGTERM -> exit 0"
+}
 
 status=0
-timeout 300 node "$here/serve_clients.mjs" "http://127.0.0.1:$port" || status=1
+start_server "$work/tiny" "$work/main.log" --tool-call-parser deepseekv32 --reasoning-parser deepseek-v3 --enable-auto-tool-choice
+timeout 300 node "$here/serve_clients.mjs" main "$base" || status=1
+grep -q "POST /v1/chat/completions 200 .* id=chatcmpl-.* prompt_tokens=" "$work/main.log" \
+  && echo "ok   one log line per request with timing" || { echo "FAIL no request log line"; status=1; }
+# SIGTERM during a stream: the stream still ends with [DONE], and new requests get 503 meanwhile.
+curl -s -N --max-time 60 "$base/v1/completions" -H 'Content-Type: application/json' \
+  -d '{"model": "tiny", "prompt": "hi", "max_tokens": 60, "ignore_eos": true, "stream": true}' >"$work/drain.txt" &
+curl_pid=$!
+deadline=$((SECONDS + 20))
+until grep -q '^data: {' "$work/drain.txt" || ((SECONDS >= deadline)); do sleep 0.05; done
+stop_server "$pid" "$work/main.log" || status=1
+wait "$curl_pid" || true
+if [[ $(tail -c 20 "$work/drain.txt") == *"data: [DONE]"* ]]; then echo "ok   stream in flight at SIGTERM ends with [DONE]"
+else echo "FAIL stream cut at SIGTERM: $(tail -c 200 "$work/drain.txt")"; status=1; fi
 
-# curl streams SSE too: the first event is the role chunk, the last is [DONE].
-sse=$(curl -sN -H 'Authorization: Bearer sk-e2e' -H 'Content-Type: application/json' \
-  -d '{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"stream":true,"ignore_eos":true}' \
-  "http://127.0.0.1:$port/v1/chat/completions")
-grep -q '^data: {.*"role":"assistant"' <<<"$(head -n 1 <<<"$sse")" || { echo "FAIL curl SSE first chunk: $sse"; status=1; }
-[[ $(grep '^data:' <<<"$sse" | tail -n 1) == "data: [DONE]" ]] || { echo "FAIL curl SSE end: $sse"; status=1; }
-
-# Graceful stop: SIGTERM -> exit 0.
-kill -TERM "$server_pid"
-set +e
-wait "$server_pid"
-code=$?
-set -e
-server_pid=""
-if [[ $code -ne 0 ]]; then echo "FAIL server exit code $code after SIGTERM"; status=1; fi
-grep -q 'POST /v1/chat/completions 200' "$work/server.log" || { echo "FAIL no request log line"; status=1; }
-if grep -q 'sk-e2e' "$work/server.log"; then echo "FAIL the API key appears in the log"; status=1; fi
-[[ $status -eq 0 ]] || { echo "--- server log (tail)"; tail -n 40 "$work/server.log"; }
+ln -s "$work/tiny" "$work/tiny-speciale"
+start_server "$work/tiny-speciale" "$work/guarded.log" --api-key sk-test
+timeout 120 node "$here/serve_clients.mjs" guarded "$base" || status=1
+stop_server "$pid" "$work/guarded.log" || status=1
+if ((status != 0)); then echo "--- main server log (tail)"; tail -20 "$work/main.log"; fi
 exit $status
