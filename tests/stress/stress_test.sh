@@ -46,7 +46,8 @@ stream_req() {  # streamed completion; prints the body
 }
 
 # 1. Load, faults, hostile input, security.
-start_server "$work/main.log" --max-model-len 512 --max-num-seqs 64 --kv-cache-memory 0.25
+start_server "$work/main.log" --max-model-len 1024 --max-num-seqs 64 --kv-cache-memory 0.25 \
+  --tool-call-parser deepseekv32 --enable-auto-tool-choice --reasoning-parser deepseek-v3
 idle_rss=$(rss_kb "$pid")
 timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" || fail "stress clients"
 after_rss=$(rss_kb "$pid")
