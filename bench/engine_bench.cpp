@@ -1,13 +1,14 @@
 // Engine decode throughput at batch 1, 4, 16, 64: B greedy requests with short prompts each generate
-// kDecodeTokens tokens through the full engine (scheduler, paged KV cache, sampler, step thread), so a
+// --decode-tokens tokens (64) through the full engine (scheduler, paged KV cache, sampler, step thread), so a
 // step decodes B sequences at once and reads the weights once. Reports tokens/s and the cost of one step;
 // a batched step costing far less than B single steps is the point of continuous batching.
-//   engine_bench --model DIR [--threads N] [benchmark flags]
+//   engine_bench --model DIR [--threads N] [--decode-tokens N] [benchmark flags]
 // DIR defaults to ../shared/fixtures/tiny-dsv32-a/checkpoint; the issue-6 numbers use the `small` preset
 // (`sieve make-checkpoint --preset small --out DIR`).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -29,8 +30,8 @@ std::string g_model_dir =
 int g_threads = 0;
 std::shared_ptr<model::Model> g_model;
 
-constexpr int kPromptTokens = 4;   // short, so that the run is almost all decode steps
-constexpr int kDecodeTokens = 64;  // steps per iteration: 1 prefill step + 63 decode steps
+constexpr int kPromptTokens = 4;  // short, so that the run is almost all decode steps
+int g_decode_tokens = 64;         // steps per iteration: 1 prefill step + the rest decode steps
 
 // Submits `batch` requests and blocks until all have finished (condition variable, no polling).
 void GenerateBatch(engine::Engine& e, int batch, int round) {
@@ -43,7 +44,7 @@ void GenerateBatch(engine::Engine& e, int batch, int round) {
     r.request_id = fmt::format("r{}-{}", round, i);
     for (int t = 0; t < kPromptTokens; ++t) r.prompt_ids.push_back(static_cast<int32_t>(2 + (i * 131 + t * 17) % (vocab - 2)));
     r.params.temperature = 0;
-    r.params.max_tokens = kDecodeTokens;
+    r.params.max_tokens = g_decode_tokens;
     r.params.ignore_eos = true;
     Status s = e.Submit(std::move(r), [&](const engine::RequestOutput& o) {
       if (!o.finished) return;
@@ -61,7 +62,7 @@ void BM_EngineDecode(benchmark::State& state) {
   const int batch = static_cast<int>(state.range(0));
   engine::EngineOptions options;
   options.max_num_seqs = batch;
-  options.max_model_len = kPromptTokens + kDecodeTokens + 1;
+  options.max_model_len = kPromptTokens + g_decode_tokens + 1;
   options.kv_cache_memory_gib = 1.0;  // capped at what max_num_seqs x max_model_len can use
   options.enable_prefix_caching = false;
   auto e = engine::Engine::Create(g_model, nullptr, options);
@@ -76,7 +77,7 @@ void BM_EngineDecode(benchmark::State& state) {
     GenerateBatch(**e, batch, round++);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
-  const double steps = double(state.iterations()) * kDecodeTokens;
+  const double steps = double(state.iterations()) * g_decode_tokens;
   state.counters["tokens/s"] = double(batch) * steps / seconds;
   state.counters["step_ms"] = 1000.0 * seconds / steps;
   state.counters["step_ms_per_seq"] = 1000.0 * seconds / steps / batch;
@@ -91,6 +92,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--model") && i + 1 < argc) {
       g_model_dir = argv[++i];
+    } else if (!std::strcmp(argv[i], "--decode-tokens") && i + 1 < argc) {
+      g_decode_tokens = std::max(1, std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       g_threads = std::atoi(argv[++i]);
     } else {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,11 @@ const char* ChatFamilyName(ChatFamily family);
 // so the caller detects the family; anything else is InvalidArgument.
 StatusOr<std::optional<ChatFamily>> ChatFamilyFromTokenizerMode(std::string_view mode);
 
-// Chooses the family from the checkpoint: a tokenizer_config.json with a `chat_template` is the
-// V3.2-Exp template; otherwise the V3.2 encoder, as Speciale when the model's folder name says so
-// (its config.json is the same as V3.2's). `tokenizer_dir` holds tokenizer_config.json (optional).
+// Chooses the family from the checkpoint. config.json cannot tell them apart (V3.2-Exp, V3.2 and
+// V3.2-Speciale all say model_type deepseek_v32), so: a tokenizer_config.json with a `chat_template`
+// is the V3.2-Exp template (V3.2 ships a Python encoder instead of a template, which is why vLLM needs
+// --tokenizer-mode deepseek_v32 for it); otherwise the V3.2 encoder, as Speciale when the model's
+// folder name says so. `tokenizer_dir` holds tokenizer_config.json (optional).
 ChatFamily DetectChatFamily(const std::string& model_dir, const std::string& tokenizer_dir);
 
 struct ChatOptions {

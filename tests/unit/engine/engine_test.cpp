@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -108,6 +109,39 @@ TEST_F(EngineTest, GreedyAfterPreemptionAndResumeIsUnchanged) {
   EXPECT_GT(last_stats_.num_preemptions_total, 0);
   EXPECT_EQ(last_stats_.kv_blocks_used, 0);
   for (const auto& r : batch) EXPECT_EQ(squeezed[r.request_id].tokens, Alone(r)) << r.request_id;
+}
+
+// Random lengths, n and sampling settings with aborts from the submitting thread, on a cache of 8 blocks:
+// every choice ends exactly once (finished or aborted) and no block stays in use.
+TEST_F(EngineTest, RandomizedLoadWithAbortsEndsCleanly) {
+  std::mt19937 rng(6);
+  EngineOptions o = SmallOptions(*model_, 128);
+  o.max_model_len = 128;
+  o.max_num_batched_tokens = 48;
+  auto engine = MakeEngine(o);
+  Collector collector;
+  int choices = 0;
+  for (int i = 0; i < 16; ++i) {
+    GenerationRequest r{fmt::format("q{}", i), Prompt(1 + rng() % 40, i), {}};
+    r.params.n = 1 + (rng() % 4 == 0 ? 1 : 0);
+    r.params.temperature = rng() % 2 ? 0.0 : 0.8;
+    r.params.max_tokens = 1 + rng() % 40;
+    r.params.seed = i;
+    choices += r.params.n;
+    ASSERT_TRUE(engine->Submit(r, collector.Callback()).ok());
+    if (rng() % 4 == 0) engine->Abort(fmt::format("q{}", rng() % (i + 1)));
+  }
+  ASSERT_TRUE(collector.WaitFinished(choices));
+  const EngineStats s = engine->Stats();
+  EXPECT_EQ(s.kv_blocks_used, 0);
+  EXPECT_EQ(s.num_running + s.num_waiting, 0);
+  for (int i = 0; i < 16; ++i) {
+    const Choice c = collector.Get(fmt::format("q{}", i));
+    EXPECT_TRUE(c.finished);
+    EXPECT_EQ(c.updates_after_finish, 0);
+    EXPECT_TRUE(c.finish_reason == "length" || c.finish_reason == "stop" || c.finish_reason == "abort")
+        << c.finish_reason;
+  }
 }
 
 TEST_F(EngineTest, ChunkedPrefillGivesTheSameTokens) {
