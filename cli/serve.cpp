@@ -180,7 +180,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--served-model-name", a->served_model_names,
                   "Model name(s) clients send in 'model' (default: the model path); the first is reported")
       ->expected(1, -1);
-  cmd->add_option("--api-key", a->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes");
+  cmd->add_option("--api-key", a->api_key, "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   cmd->add_option("--tokenizer-mode", a->tokenizer_mode, "auto or deepseek_v32 (chat encoding)")->capture_default_str();
   cmd->add_option("--tool-call-parser", a->tool_call_parser, "deepseekv32 (DSML) or deepseekv31");
   cmd->add_option("--reasoning-parser", a->reasoning_parser, "deepseek-v3: split <think> text into reasoning_content");

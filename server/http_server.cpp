@@ -56,7 +56,9 @@ HttpServer::HttpServer(ServerState& state, int num_threads) : state_(state), htt
   http_->set_payload_max_length(size_t{64} << 20);
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     BeginRequestRecord();
-    if (state_.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    // Every endpoint but /health (probes stay keyless), not only /v1: /tokenize, /metrics and /tokenizer_info
+    // also reveal what the server holds (issue 12, security).
+    if (state_.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
     if (AuthorizationMatches(req.get_header_value("Authorization"), state_.api_key))
       return httplib::Server::HandlerResponse::Unhandled;
     SendError(res, Status::Unauthenticated("Unauthorized: a valid 'Authorization: Bearer <api key>' header is required"));
