@@ -13,6 +13,7 @@
 #include "cli/subcommands.h"
 #include "core/logging.h"
 #include "engine/engine_flags.h"
+#include "engine/speculative_config.h"
 #include "model/model.h"
 #include "server/http_server.h"
 #include "text/tokenizer.h"
@@ -37,6 +38,7 @@ struct ServeArgs {
   std::string log_level = "info";
   int threads = 0;
   int http_threads = 0;  // 0: enough for every running sequence to stream, plus spare
+  int64_t max_request_body_bytes = server::kDefaultMaxRequestBodyBytes;
   engine::EngineOptions engine;
 };
 
@@ -115,7 +117,13 @@ int RunServe(ServeArgs a) {
     return 1;
   }
   const model::ModelConfig config = (*ckpt)->config();
-  auto model = model::Model::Load(std::move(ckpt).value(), {.num_threads = a.threads});
+  auto num_speculative_tokens = engine::ResolveNumSpeculativeTokens(a.engine);
+  if (!num_speculative_tokens.ok()) {
+    PrintError(num_speculative_tokens.status().message());
+    return 2;
+  }
+  auto model = model::Model::Load(std::move(ckpt).value(),
+                                  {.num_threads = a.threads, .enable_mtp = *num_speculative_tokens > 0});
   if (!model.ok()) {
     PrintError(model.status().message());
     return 1;
@@ -139,7 +147,7 @@ int RunServe(ServeArgs a) {
   state.api_key = a.api_key;
 
   const int http_threads = a.http_threads > 0 ? a.http_threads : static_cast<int>(std::max<int64_t>(64, a.engine.max_num_seqs) + 16);
-  server::HttpServer http(state, http_threads);
+  server::HttpServer http(state, http_threads, a.max_request_body_bytes);
   auto port = http.Bind(a.host, a.port);
   if (!port.ok()) {
     PrintError(port.status().message());
@@ -190,6 +198,11 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", a->threads, "Model threads (0: all cores)")->capture_default_str();
   cmd->add_option("--http-threads", a->http_threads, "HTTP worker threads (0: max(64, max-num-seqs) + 16)")
       ->capture_default_str();
+  // Neither vLLM nor SGLang has this flag (uvicorn reads any size), so the name says exactly what it bounds.
+  cmd->add_option("--max-request-body-bytes", a->max_request_body_bytes,
+                  "Largest request body accepted; longer ones get 413")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   engine::AddEngineFlags(*cmd, &a->engine);
   // SGLang's names for the same engine settings.
   cmd->add_option("--context-length", a->engine.max_model_len, "Same as --max-model-len (SGLang's name)");

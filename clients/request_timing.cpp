@@ -13,7 +13,11 @@ StreamRecorder::StreamRecorder(bool chat, double start_time_s, int prompt_len) :
 }
 
 void StreamRecorder::OnMessage(const std::string& data, double time_s) {
-  if (data == "[DONE]" || !out_.error.empty()) return;
+  if (data == "[DONE]") {
+    seen_done_ = true;
+    return;
+  }
+  if (!out_.error.empty()) return;
   const nlohmann::json chunk = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
   if (!chunk.is_object()) {
     out_.error = "stream message is not a JSON object: " + data.substr(0, 100);
@@ -59,6 +63,8 @@ RequestOutput StreamRecorder::Finish(int http_status, const std::string& error_b
     out_.error = fmt::format("HTTP {}: {}", http_status, error_body.substr(0, 200));
   } else if (out_.error.empty() && !seen_token_) {
     out_.error = "the stream ended without any token";
+  } else if (out_.error.empty() && !seen_done_) {
+    out_.error = "the stream ended before data: [DONE] (truncated)";
   }
   out_.success = out_.error.empty();
   return out_;

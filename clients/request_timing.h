@@ -28,7 +28,8 @@ class StreamRecorder {
   StreamRecorder(bool chat, double start_time_s, int prompt_len);
   // One SSE message's data, received at `time_s` (same clock as start_time_s).
   void OnMessage(const std::string& data, double time_s);
-  // After the body ended: success iff HTTP 2xx, no stream error and at least one token event.
+  // After the body ended: success iff HTTP 2xx, no stream error, at least one token event and the
+  // closing [DONE] (a stream cut before it is a failure here, stricter than vLLM, which keeps it).
   RequestOutput Finish(int http_status, const std::string& error_body);
   // The request never got a response (connection refused, timeout).
   RequestOutput Fail(const std::string& error);
@@ -37,6 +38,7 @@ class StreamRecorder {
   bool chat_;
   RequestOutput out_;
   bool seen_token_ = false;
+  bool seen_done_ = false;
   double last_token_time_s_ = 0;
 };
 

@@ -17,6 +17,7 @@
 
 namespace sieve::text {
 class Tokenizer;
+class JsonGrammar;
 }
 
 namespace sieve::engine {
@@ -42,6 +43,14 @@ struct SamplingParams {
   std::optional<int> logprobs;            // top-k logprobs of each sampled token (0 = only the sampled one)
   std::optional<int> prompt_logprobs;     // same for prompt tokens (echo + logprobs)
   bool skip_special_tokens = true;
+  // Structured output (vLLM's structured outputs): each sampled token keeps the output a prefix of a
+  // document of this grammar, and EOS / stop_token_ids are allowed only once the document is complete.
+  // Needs a tokenizer. A choice left with no allowed token ends with finish_reason "stop" if its
+  // document is complete (min_tokens forbade EOS) and "abort" otherwise.
+  std::shared_ptr<const text::JsonGrammar> json_grammar;
+  // The grammar applies only after this token was generated: the end of reasoning ("</think>") in
+  // thinking mode, as vLLM waits for its reasoning parser's is_reasoning_end. Unset: from the start.
+  std::optional<int32_t> grammar_after_token_id;
 };
 
 struct GenerationRequest {
@@ -87,6 +96,13 @@ struct EngineOptions {
   // What logprobs describe (vLLM --logprobs-mode): "raw_logprobs" (the model's distribution, vLLM's
   // default) or "processed_logprobs" (the one sampled from: after bias, penalties, temperature, filters).
   std::string logprobs_mode = "raw_logprobs";
+  // Speculative decoding with the checkpoint's MTP layer as the draft model (engine/speculative_config.h),
+  // spelled as vLLM (--speculative-config JSON) or SGLang (--speculative-algorithm EAGLE and friends).
+  std::string speculative_config;          // vLLM JSON, e.g. {"method":"deepseek_mtp","num_speculative_tokens":2}
+  std::string speculative_algorithm;       // SGLang: EAGLE (or NEXTN, its alias for DeepSeek's MTP)
+  int speculative_num_steps = 0;           // SGLang: draft tokens per step (K)
+  int speculative_eagle_topk = 1;          // SGLang: only 1 (a single draft chain) is supported
+  int speculative_num_draft_tokens = 0;    // SGLang: K + 1 (0: derived)
 };
 
 // Counters for /metrics and benchmarks (cumulative unless noted).
@@ -103,6 +119,12 @@ struct EngineStats {
   int64_t num_preemptions_total = 0;
   int64_t requests_finished_total = 0;
   int64_t steps_total = 0;
+  // Speculative decoding (vLLM's spec_decode counters): verify steps of one sequence, draft tokens
+  // proposed, draft tokens accepted, and accepted drafts by position in the draft (size K).
+  int64_t spec_num_drafts = 0;
+  int64_t spec_num_draft_tokens = 0;
+  int64_t spec_num_accepted_tokens = 0;
+  std::vector<int64_t> spec_accepted_per_pos;
 };
 
 class Engine {

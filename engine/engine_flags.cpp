@@ -33,6 +33,14 @@ void AddEngineFlags(CLI::App& app, EngineOptions* o) {
                  "What logprobs describe: raw_logprobs (the model's distribution) or processed_logprobs "
                  "(the sampled one)")
       ->capture_default_str();
+  app.add_option("--speculative-config", o->speculative_config,
+                 "vLLM speculative decoding: '{\"method\":\"deepseek_mtp\",\"num_speculative_tokens\":K}'");
+  app.add_option("--speculative-algorithm", o->speculative_algorithm,
+                 "SGLang speculative decoding: EAGLE (DeepSeek's MTP layer drafts)");
+  app.add_option("--speculative-num-steps", o->speculative_num_steps, "SGLang: draft tokens per step (K)");
+  app.add_option("--speculative-eagle-topk", o->speculative_eagle_topk, "SGLang: draft branching (only 1)")
+      ->capture_default_str();
+  app.add_option("--speculative-num-draft-tokens", o->speculative_num_draft_tokens, "SGLang: K + 1");
 }
 
 }  // namespace sieve::engine

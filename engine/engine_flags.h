@@ -10,7 +10,8 @@ namespace sieve::engine {
 
 // Adds --max-num-seqs, --max-num-batched-tokens, --max-model-len, --block-size, --kv-cache-memory,
 // --kv-cache-memory-fraction, --kv-cache-dtype, --[no-]enable-prefix-caching, --[no-]enable-chunked-prefill,
-// --seed and --logprobs-mode to `app`, writing into *options (which keeps its defaults for absent flags).
+// --seed, --logprobs-mode and the speculative-decoding flags (vLLM's and SGLang's) to `app`, writing into
+// *options (which keeps its defaults for absent flags).
 // Values are range-checked by Engine::Create, which reports them with the flag names.
 void AddEngineFlags(CLI::App& app, EngineOptions* options);
 

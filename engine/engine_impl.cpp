@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "engine/kv_cache.h"
 #include "engine/request_validation.h"
+#include "engine/speculative_config.h"
 #include "engine/step_loop.h"
 #include "text/tokenizer.h"
 
@@ -51,7 +52,9 @@ class EngineImpl final : public Engine {
                 tokenizer_ != nullptr},
         seeds_(seed ? *seed : std::random_device{}()),
         loop_(std::make_unique<Scheduler>(scheduler_options, &pool_),
-              std::make_unique<ModelRunner>(*model_, *cache_, logprobs_mode), &pool_) {}
+              std::make_unique<ModelRunner>(*model_, *cache_, logprobs_mode, tokenizer_.get(),
+                                            scheduler_options.num_speculative_tokens),
+              &pool_) {}
 
   ~EngineImpl() override { loop_.Stop(); }
 
@@ -92,6 +95,12 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> m
   SIEVE_ASSIGN_OR_RETURN(const model::KvCacheDtype dtype, model::ParseKvCacheDtype(options.kv_cache_dtype));
   SIEVE_ASSIGN_OR_RETURN(const LogprobsMode logprobs_mode, ParseLogprobsMode(options.logprobs_mode));
   const model::ModelConfig& config = model->config();
+  SIEVE_ASSIGN_OR_RETURN(const int num_speculative_tokens, ResolveNumSpeculativeTokens(options));
+  if (num_speculative_tokens > 0 && model->num_cache_layers() == config.num_hidden_layers)
+    return Status::InvalidArgument(
+        config.num_nextn_predict_layers == 0
+            ? "speculative decoding needs the checkpoint's MTP layer, but num_nextn_predict_layers is 0"
+            : "speculative decoding needs the model loaded with its MTP layer (ModelOptions::enable_mtp)");
 
   int64_t max_model_len = options.max_model_len > 0 ? options.max_model_len : config.max_position_embeddings;
   if (max_model_len > config.max_position_embeddings)
@@ -116,7 +125,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> m
   auto cache = std::make_unique<model::PagedKvCache>(config, model->num_cache_layers(), size.num_blocks,
                                                      size.block_size, dtype);
   const SchedulerOptions scheduler_options{options.max_num_seqs, options.max_num_batched_tokens, max_model_len,
-                                           options.enable_chunked_prefill};
+                                           options.enable_chunked_prefill, num_speculative_tokens};
   return std::unique_ptr<Engine>(new EngineImpl(std::move(model), std::move(tokenizer), std::move(cache),
                                                 scheduler_options, options.enable_prefix_caching, logprobs_mode,
                                                 options.seed));

@@ -56,6 +56,10 @@ Status ValidateRequest(const GenerationRequest& request, const RequestLimits& li
     if (!IsToken(t, limits))
       return Invalid("stop_token_ids",
                      fmt::format("stop token {} is outside the vocabulary [0, {})", t, limits.vocab_size));
+  if (p.json_grammar && !limits.has_tokenizer)
+    return Invalid("response_format", "structured outputs need a tokenizer; this checkpoint has none");
+  if (p.grammar_after_token_id && !IsToken(*p.grammar_after_token_id, limits))
+    return Invalid("response_format", fmt::format("grammar start token {} is outside the vocabulary", *p.grammar_after_token_id));
   if (!p.stop.empty() && !limits.has_tokenizer)
     return Invalid("stop", "stop strings need a tokenizer; this checkpoint has none (use stop_token_ids)");
   for (const std::string& s : p.stop)

@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 
+#include "engine/rejection_sampler.h"
+
 namespace sieve::engine {
 
 namespace {
@@ -16,9 +18,6 @@ constexpr double kGreedyTemperature = 1e-5;
 int32_t ArgMax(const std::vector<float>& x) {
   return static_cast<int32_t>(std::max_element(x.begin(), x.end()) - x.begin());  // lowest id on ties
 }
-
-// Uniform in [0, 1) from 53 random bits: the same value on every platform for the same generator state.
-double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 }  // namespace
 
 std::mt19937_64 SequenceGenerator(uint64_t seed, int choice_index) {
@@ -33,33 +32,72 @@ Sampler::Sampler(int64_t vocab_size, int32_t eos_token_id, LogprobsMode mode)
       logprobs_(vocab_size),
       probs_(vocab_size),
       order_(vocab_size),
-      counts_(vocab_size, 0) {}
+      counts_(vocab_size, 0),
+      target_(vocab_size),
+      draft_(vocab_size, 0.0) {}
 
-SampleResult Sampler::Sample(std::span<const float> logits, const SamplingContext& ctx) {
+Sampler::Processed Sampler::Process(std::span<const float> logits, const SamplingContext& ctx) {
   const SamplingParams& p = ctx.params;
   work_.assign(logits.begin(), logits.end());
+  ApplyAllowed(ctx.allowed);
   ApplyMinTokens(ctx);
   for (const auto& [token, bias] : p.logit_bias) work_[token] += bias;
   ApplyPenalties(ctx);
+  if (!ctx.allowed.empty() && std::none_of(work_.begin(), work_.end(), [](float x) { return x > kNegInf; }))
+    return Processed::kNothingAllowed;
+  if (p.temperature < kGreedyTemperature) return Processed::kGreedy;
+  const float inv_t = static_cast<float>(1.0 / p.temperature);
+  for (float& x : work_) x *= inv_t;
+  ApplyTopKTopPMinP(p);
+  return Processed::kSampled;
+}
 
+void Sampler::AddLogprob(std::span<const float> logits, const SamplingParams& p, SampleResult& r) {
+  if (!p.logprobs) return;
+  const std::span<const float> dist = mode_ == LogprobsMode::kRaw ? logits : std::span<const float>(work_);
+  r.logprob = LogprobOf(dist, r.token_id, *p.logprobs);
+}
+
+SampleResult Sampler::Sample(std::span<const float> logits, const SamplingContext& ctx) {
   SampleResult r;
-  if (p.temperature < kGreedyTemperature) {
+  switch (Process(logits, ctx)) {
+    case Processed::kNothingAllowed: r.no_allowed_token = true; return r;
+    case Processed::kGreedy: r.token_id = ArgMax(work_); break;
+    case Processed::kSampled: r.token_id = Draw(ctx.rng); break;
+  }
+  AddLogprob(logits, ctx.params, r);
+  return r;
+}
+
+// Greedy: the argmax, which accepts the draft when they agree (so the output is the non-speculative
+// one). Sampling: the draft came from the MTP layer's argmax, a one-hot draft distribution q, so the
+// rejection rule keeps it with probability p(draft) and otherwise draws from p without the draft.
+// Constrained sequences get no drafts (Scheduler::NumDraftTokens), so no mask applies here.
+SampleResult Sampler::Verify(std::span<const float> logits, const SamplingContext& ctx, int32_t draft) {
+  SampleResult r;
+  if (Process(logits, ctx) == Processed::kGreedy) {
     r.token_id = ArgMax(work_);
   } else {
-    const float inv_t = static_cast<float>(1.0 / p.temperature);
-    for (float& x : work_) x *= inv_t;
-    ApplyTopKTopPMinP(p);
-    r.token_id = Draw(ctx.rng);
+    const float max_logit = *std::max_element(work_.begin(), work_.end());
+    double total = 0;
+    for (int64_t i = 0; i < vocab_size_; ++i) total += target_[i] = std::exp(static_cast<double>(work_[i] - max_logit));
+    for (double& x : target_) x /= total;
+    draft_[draft] = 1.0;
+    r.token_id = RejectionSample(target_, draft_, draft, ctx.rng).token_id;
+    draft_[draft] = 0.0;
   }
-  if (p.logprobs) {
-    const std::span<const float> dist = mode_ == LogprobsMode::kRaw ? logits : std::span<const float>(work_);
-    r.logprob = LogprobOf(dist, r.token_id, *p.logprobs);
-  }
+  AddLogprob(logits, ctx.params, r);
   return r;
 }
 
 TokenLogprob Sampler::Logprob(std::span<const float> logits, int32_t token_id, int num_top) {
   return LogprobOf(logits, token_id, num_top);
+}
+
+void Sampler::ApplyAllowed(std::span<const uint64_t> allowed) {
+  if (allowed.empty()) return;
+  for (int64_t t = 0; t < vocab_size_; ++t)
+    if (((allowed[static_cast<size_t>(t) / 64] >> (t % 64)) & 1) == 0) work_[t] = kNegInf;
 }
 
 // Until min_tokens are generated, EOS (unless ignore_eos) and the stop token ids cannot be sampled
@@ -153,7 +191,7 @@ int32_t Sampler::Draw(std::mt19937_64& rng) {
     probs_[i] = std::exp(work_[i] - max_logit);
     total += probs_[i];
   }
-  const double target = Uniform(rng) * total;
+  const double target = UniformDouble(rng) * total;
   double cumulative = 0;
   int32_t last_possible = 0;
   for (int32_t i = 0; i < vocab_size_; ++i) {

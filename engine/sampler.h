@@ -23,11 +23,14 @@ struct SamplingContext {
   std::span<const int32_t> prompt_ids;
   std::span<const int32_t> output_ids;  // generated so far
   std::mt19937_64& rng;                 // the sequence's own generator
+  // Structured output: bit t set if token t may be sampled ([ceil(vocab_size / 64)] words); empty: all.
+  std::span<const uint64_t> allowed = {};
 };
 
 struct SampleResult {
   int32_t token_id = 0;
   std::optional<TokenLogprob> logprob;  // when params.logprobs is set
+  bool no_allowed_token = false;        // `allowed` left nothing to sample: token_id is meaningless
 };
 
 class Sampler {
@@ -36,10 +39,21 @@ class Sampler {
 
   // `logits` [vocab_size]: the model's row for the sequence's next token.
   SampleResult Sample(std::span<const float> logits, const SamplingContext& ctx);
+  // Speculative decoding: the token at a drafted position, which is `draft` when the draft is accepted
+  // (engine/rejection_sampler.h); distributed exactly as Sample's for the same row and context.
+  SampleResult Verify(std::span<const float> logits, const SamplingContext& ctx, int32_t draft);
   // Log-probability of `token_id` under raw `logits` [vocab_size], with the `num_top` most likely.
   TokenLogprob Logprob(std::span<const float> logits, int32_t token_id, int num_top);
 
  private:
+  enum class Processed { kGreedy, kSampled, kNothingAllowed };
+  // Runs the logits processors into work_: greedy (no temperature applied), ready to draw from, or
+  // nothing left once the structured-output mask applied.
+  Processed Process(std::span<const float> logits, const SamplingContext& ctx);
+  // Structured output: disallowed tokens get -inf, before every other processor (vLLM applies the
+  // grammar bitmask to the logits before its sampler).
+  void ApplyAllowed(std::span<const uint64_t> allowed);
+  void AddLogprob(std::span<const float> logits, const SamplingParams& p, SampleResult& r);
   void ApplyMinTokens(const SamplingContext& ctx);
   void ApplyPenalties(const SamplingContext& ctx);
   void ApplyTopKTopPMinP(const SamplingParams& p);
@@ -53,6 +67,7 @@ class Sampler {
   // Scratch rows [vocab_size], reused every call so that sampling does not allocate per token.
   std::vector<float> work_, logprobs_, probs_;
   std::vector<int32_t> order_, counts_;
+  std::vector<double> target_, draft_;  // speculative verification: p and the one-hot q [vocab_size]
 };
 
 // Seeds a sequence's generator: a request's seed and choice index, so n > 1 choices differ and each

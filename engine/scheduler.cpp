@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/logging.h"
+#include "text/tokenizer.h"
 
 namespace sieve::engine {
 
@@ -12,7 +13,9 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 Scheduler::Scheduler(const SchedulerOptions& options, BlockPool* pool)
-    : options_(options), pool_(pool), block_size_(pool->block_size()) {}
+    : options_(options), pool_(pool), block_size_(pool->block_size()) {
+  counters_.spec_accepted_per_pos.assign(options.num_speculative_tokens, 0);
+}
 
 void Scheduler::Add(std::unique_ptr<Request> request) {
   Request& r = *request;
@@ -66,6 +69,15 @@ ScheduledBatch Scheduler::Schedule() {
       continue;
     }
     const int64_t n = std::min(remaining, budget);
+    // A decode with a draft also computes the draft tokens; without blocks for them it decodes plainly.
+    const int64_t drafts = NumDraftTokens(seq, budget);
+    if (drafts > 0 && AllocateSlots(seq, n + drafts)) {
+      AddChunk(seq, n, batch);
+      batch.chunks.back().num_draft_tokens = drafts;
+      budget -= n + drafts;
+      ++i;
+      continue;
+    }
     bool fits = true;
     while (!AllocateSlots(seq, n)) {
       Sequence& victim = *running_.back();
@@ -91,6 +103,16 @@ ScheduledBatch Scheduler::Schedule() {
   return batch;
 }
 
+// K drafts for a sequence that decodes one token and holds a draft, fewer when the step's token budget
+// or max_model_len (the last draft's position must be below it) leave less room.
+// A constrained sequence (structured output) decodes without drafts: verifying them would need its grammar
+// advanced through each draft, which vLLM does and Sieve does not yet.
+int64_t Scheduler::NumDraftTokens(const Sequence& seq, int64_t budget) const {
+  if (!seq.first_draft || seq.grammar || seq.num_tokens() - seq.num_computed_tokens != 1) return 0;
+  return std::max<int64_t>(0, std::min<int64_t>({options_.num_speculative_tokens, budget - 1,
+                                                 options_.max_model_len - seq.num_tokens()}));
+}
+
 bool Scheduler::WantsPromptLogprobs(const Sequence& seq) const {
   const Request& r = *seq.request;
   return r.params.prompt_logprobs && !r.prompt_logprobs_sent && seq.index == 0;
@@ -107,7 +129,7 @@ bool Scheduler::Admit(Sequence& seq, int64_t budget, ScheduledBatch& batch) {
   // Prefix cache: the longest run of full blocks already cached, leaving at least one token to compute
   // (its logits give the next token). Prompt logprobs need every position's logits: no lookup.
   std::vector<int32_t> hits;
-  uint64_t hash = 0;
+  uint64_t hash = 0, hash_before_last = 0;
   if (pool_->prefix_caching() && !WantsPromptLogprobs(seq)) {
     const int64_t max_hit_blocks = (seq.num_tokens() - 1) / block_size_;
     for (int64_t b = 0; b < max_hit_blocks; ++b) {
@@ -116,8 +138,16 @@ bool Scheduler::Admit(Sequence& seq, int64_t budget, ScheduledBatch& batch) {
       std::optional<int32_t> block = pool_->FindCached(h, tokens);
       if (!block) break;
       hits.push_back(*block);
+      hash_before_last = hash;
       hash = h;
     }
+  }
+  // The MTP layer's entry at a block's last position depends on the next block's first token, which the
+  // block's hash does not cover: with speculative decoding the last hit is recomputed, so its MTP entries
+  // come from this sequence's tokens (vLLM drops the last matched block for EAGLE the same way).
+  if (options_.num_speculative_tokens > 0 && !hits.empty()) {
+    hits.pop_back();
+    hash = hash_before_last;
   }
   const int64_t num_cached = static_cast<int64_t>(hits.size()) * block_size_;
   const int64_t remaining = seq.num_tokens() - num_cached;
@@ -191,6 +221,16 @@ void Scheduler::FreeBlocks(Sequence& seq) {
   seq.num_computed_tokens = 0;
   seq.num_hashed_blocks = 0;
   seq.last_block_hash = 0;
+  seq.first_draft.reset();
+  seq.first_draft_hidden.clear();
+}
+
+void Scheduler::ReleaseBlocksPastComputed(Sequence& seq) {
+  const int64_t keep = CeilDiv(seq.num_computed_tokens, block_size_);
+  while (static_cast<int64_t>(seq.block_table.size()) > keep) {
+    pool_->Release(seq.block_table.back());
+    seq.block_table.pop_back();
+  }
 }
 
 // Hashes every block whose tokens are now all in the cache; the pool keeps them for later prefix hits.
@@ -211,6 +251,10 @@ CommitResult Scheduler::Commit(const ScheduledBatch& batch, std::vector<ChunkRes
     ChunkResult& r = results[i];
     Sequence& seq = *c.seq;
     seq.num_computed_tokens += c.num_tokens;
+    if (c.num_draft_tokens > 0) {
+      CommitVerify(c, r, result);
+      continue;
+    }
     RegisterFullBlocks(seq);
     Request& request = *seq.request;
     for (auto& [pos, lp] : r.prompt_logprobs) request.prompt_logprobs[pos] = std::move(lp);
@@ -221,6 +265,10 @@ CommitResult Scheduler::Commit(const ScheduledBatch& batch, std::vector<ChunkRes
       Sequence& target = *c.samplers[s];
       RequestOutput out = NewOutput(target);
       AppendToken(target, r.samples[s], out);
+      if (&target == &seq && !out.finished) {
+        seq.first_draft = r.next_draft;
+        seq.first_draft_hidden = std::move(r.next_draft_hidden);
+      }
       result.outputs.push_back(std::move(out));
     }
     if (!c.samplers.empty() && request.params.prompt_logprobs) request.prompt_logprobs_sent = true;
@@ -229,6 +277,31 @@ CommitResult Scheduler::Commit(const ScheduledBatch& batch, std::vector<ChunkRes
   for (auto it = requests_.begin(); it != requests_.end();)
     it = it->second->num_unfinished == 0 ? requests_.erase(it) : std::next(it);
   return result;
+}
+
+void Scheduler::CommitVerify(const ScheduledChunk& c, ChunkResult& r, CommitResult& result) {
+  Sequence& seq = *c.seq;
+  const int64_t accepted = static_cast<int64_t>(r.samples.size()) - 1;
+  ++counters_.spec_drafts;
+  counters_.spec_draft_tokens += c.num_draft_tokens;
+  counters_.spec_accepted_tokens += accepted;
+  for (int64_t i = 0; i < accepted; ++i) ++counters_.spec_accepted_per_pos[i];
+
+  RequestOutput out = NewOutput(seq);
+  for (const SampleResult& sample : r.samples) {
+    AppendToken(seq, sample, out);  // several tokens in one update, in order
+    if (out.finished) break;        // tokens after a stop are dropped
+  }
+  if (!out.finished) {
+    // The accepted drafts' KV entries are exact (the main model computed them); the rejected ones' are
+    // not: the sequence ends at the accepted length and the next step overwrites those slots.
+    seq.num_computed_tokens += accepted;
+    ReleaseBlocksPastComputed(seq);
+    RegisterFullBlocks(seq);
+    seq.first_draft = r.next_draft;
+    seq.first_draft_hidden = std::move(r.next_draft_hidden);
+  }
+  result.outputs.push_back(std::move(out));
 }
 
 // A forked choice starts where its parent's prompt ends: it shares the full blocks (reference counted)
@@ -270,6 +343,7 @@ RequestOutput Scheduler::NewOutput(const Sequence& seq) const {
 
 void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, RequestOutput& out) {
   const Request& request = *seq.request;
+  if (sample.no_allowed_token) return FinishUnsampleable(seq, out);
   seq.token_ids.push_back(sample.token_id);
   ++counters_.generation_tokens;
   out.num_output_tokens = seq.num_output_tokens();
@@ -277,6 +351,7 @@ void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, RequestOu
   if (sample.logprob) out.logprobs.push_back(*sample.logprob);
   if (seq.num_output_tokens() == 1 && request.params.prompt_logprobs) out.prompt_logprobs = request.prompt_logprobs;
 
+  AdvanceGrammar(seq, sample.token_id);
   std::optional<FinishReason> finish = seq.stop.CheckToken(sample.token_id, seq.num_output_tokens(), seq.num_tokens());
   std::string text;
   if (seq.detokenizer) {
@@ -286,7 +361,7 @@ void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, RequestOu
   // A token that stops the choice (EOS, a stop token id) adds no text unless asked to (vLLM).
   const bool stopped_by_token = finish && finish->reason == "stop";
   std::optional<FinishReason> stop_string;
-  out.text_delta = seq.stop.AppendText(stopped_by_token && !request.params.include_stop_str_in_output ? "" : text,
+  out.text_delta += seq.stop.AppendText(stopped_by_token && !request.params.include_stop_str_in_output ? "" : text,
                                        seq.num_output_tokens(), &stop_string);
   if (stop_string) {
     finish = std::move(stop_string);
@@ -297,6 +372,34 @@ void Scheduler::AppendToken(Sequence& seq, const SampleResult& sample, RequestOu
   out.finished = true;
   out.finish_reason = finish->reason;
   out.stop_reason = finish->stop_reason;
+  Finish(seq);
+}
+
+// Structured output: the new token's bytes extend the document (the mask guaranteed they fit; EOS and
+// stop token ids carry no text). Before the grammar applies, it waits for the end-of-reasoning token.
+void Scheduler::AdvanceGrammar(Sequence& seq, int32_t token) {
+  if (!seq.grammar) return;
+  if (!seq.grammar_active) {
+    seq.grammar_active = token == *seq.request->params.grammar_after_token_id;
+    return;
+  }
+  const std::vector<int32_t>& stop_ids = seq.request->params.stop_token_ids;
+  if (seq.tokenizer == nullptr || token == seq.stop.eos_token_id() || seq.tokenizer->IsSpecial(token) ||
+      std::find(stop_ids.begin(), stop_ids.end(), token) != stop_ids.end())
+    return;  // EOS or a stop token: it ends the choice
+  const bool fits = seq.grammar->Feed(seq.tokenizer->IdBytes(token));
+  SIEVE_CHECK(fits) << "token " << token << " was sampled outside the structured-output mask";
+}
+
+// The mask left nothing to sample: the document is complete but min_tokens forbids EOS ("stop"), or no
+// token of the vocabulary can continue it ("abort": a vocabulary that cannot spell a needed byte).
+void Scheduler::FinishUnsampleable(Sequence& seq, RequestOutput& out) {
+  const bool complete = seq.grammar && seq.grammar->IsComplete();
+  if (!complete) spdlog::warn("request {}: no token can continue its structured output; aborting it", seq.request->id);
+  out.text_delta = seq.stop.Flush();
+  if (seq.detokenizer) out.text_delta += seq.detokenizer->Flush();
+  out.finished = true;
+  out.finish_reason = complete ? "stop" : "abort";
   Finish(seq);
 }
 

@@ -26,6 +26,7 @@ struct SchedulerOptions {
   int64_t max_num_batched_tokens = 8192;
   int64_t max_model_len = 0;         // a sequence ends with "length" here; must fit the cache alone
   bool enable_chunked_prefill = true;
+  int num_speculative_tokens = 0;    // K: MTP draft tokens verified per decode step (0: off)
 };
 
 // One sequence's share of a step.
@@ -37,6 +38,9 @@ struct ScheduledChunk {
   // Sequences sampling their next token from this chunk's last row: none for a non-final prefill chunk;
   // the sequence itself, then, when this chunk completes an n > 1 prompt, the choices forked from it.
   std::vector<Sequence*> samplers;
+  // Speculative decoding: draft tokens verified after the chunk's one real token, at positions
+  // start_pos + 1 .. start_pos + num_draft_tokens (block table slots are allocated for them).
+  int64_t num_draft_tokens = 0;
 };
 
 struct ScheduledBatch {
@@ -46,7 +50,12 @@ struct ScheduledBatch {
 
 // What the step computed for one chunk.
 struct ChunkResult {
-  std::vector<SampleResult> samples;  // one per chunk.samplers
+  // One per chunk.samplers; for a chunk with draft tokens (one sampler), the accepted drafts then the
+  // token sampled after them (the correction or the bonus token), in order.
+  std::vector<SampleResult> samples;
+  // Speculative decoding: the MTP layer's first draft for the sequence's next step, and its hidden row.
+  std::optional<int32_t> next_draft;
+  std::vector<float> next_draft_hidden;
   // (position, logprob of prompt token `position`), for all_logits chunks.
   std::vector<std::pair<int64_t, TokenLogprob>> prompt_logprobs;
 };
@@ -64,6 +73,11 @@ struct SchedulerCounters {
   int64_t prefix_cache_hits = 0;     // tokens found
   int64_t preemptions = 0;
   int64_t requests_finished = 0;
+  // Speculative decoding (vLLM's spec_decode counters): verify chunks, drafts proposed and accepted.
+  int64_t spec_drafts = 0;
+  int64_t spec_draft_tokens = 0;
+  int64_t spec_accepted_tokens = 0;
+  std::vector<int64_t> spec_accepted_per_pos;  // [K]: how often draft i (0-based) was accepted
 };
 
 class Scheduler {
@@ -100,8 +114,16 @@ class Scheduler {
   void RegisterFullBlocks(Sequence& seq);
   void Fork(const Sequence& parent, Sequence& child, CommitResult& result);
   void AppendToken(Sequence& seq, const SampleResult& sample, RequestOutput& out);
+  // Commit of a chunk with draft tokens: appends the accepted drafts and the token after them, then rolls
+  // the cache back to the accepted length (rejected drafts' slots are dropped, emptied blocks freed).
+  void CommitVerify(const ScheduledChunk& c, ChunkResult& r, CommitResult& result);
+  // Releases the blocks past the one holding the last computed token (after rejected drafts).
+  void ReleaseBlocksPastComputed(Sequence& seq);
+  int64_t NumDraftTokens(const Sequence& seq, int64_t budget) const;
   RequestOutput NewOutput(const Sequence& seq) const;
   void Finish(Sequence& seq);
+  void AdvanceGrammar(Sequence& seq, int32_t token);
+  void FinishUnsampleable(Sequence& seq, RequestOutput& out);
   void Remove(std::deque<Sequence*>& queue, const Sequence* seq);
 
   SchedulerOptions options_;

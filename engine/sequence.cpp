@@ -12,7 +12,13 @@ Sequence::Sequence(Request* request, int index, std::span<const int32_t> prompt_
       token_ids(prompt_ids.begin(), prompt_ids.end()),
       num_prompt_tokens(static_cast<int64_t>(prompt_ids.size())),
       rng(SequenceGenerator(seed, index)),
-      stop(request->params, eos_token_id, max_model_len) {
+      stop(request->params, eos_token_id, max_model_len),
+      tokenizer(tokenizer) {
+  const SamplingParams& p = request->params;
+  if (p.json_grammar) {
+    grammar = std::make_unique<text::JsonRecognizer>(p.json_grammar);
+    grammar_active = !p.grammar_after_token_id.has_value();
+  }
   if (tokenizer)
     detokenizer = std::make_unique<text::IncrementalDetokenizer>(*tokenizer, request->params.skip_special_tokens);
 }

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/stop_checker.h"
 #include "text/incremental_detokenizer.h"
+#include "text/json_recognizer.h"
 
 namespace sieve::engine {
 
@@ -47,9 +48,19 @@ struct Sequence {
   int64_t num_hashed_blocks = 0;     // leading full blocks registered with the prefix cache
   uint64_t last_block_hash = 0;      // chain hash of block num_hashed_blocks - 1 (0 before the first)
   SequenceStatus status = SequenceStatus::kWaiting;
+  // Speculative decoding: the MTP layer's first draft for the token after token_ids.back(), and its
+  // hidden row [hidden_size] (the input of the next draft step); set by the step that sampled
+  // token_ids.back(), cleared when the sequence loses its cache (preemption).
+  std::optional<int32_t> first_draft;
+  std::vector<float> first_draft_hidden;
   std::mt19937_64 rng;               // the choice's own generator (seeded requests reproduce)
   StopChecker stop;
   std::unique_ptr<text::IncrementalDetokenizer> detokenizer;  // null without a tokenizer
+  const text::Tokenizer* tokenizer;  // may be null
+  // Structured output: the document so far (null without a grammar), and whether the grammar applies
+  // yet (it waits for params.grammar_after_token_id when that is set).
+  std::unique_ptr<text::JsonRecognizer> grammar;
+  bool grammar_active = false;
 };
 
 struct Request {

@@ -152,6 +152,10 @@ void StepLoop::PublishStats() {
   stats_.num_preemptions_total = c.preemptions;
   stats_.requests_finished_total = c.requests_finished;
   stats_.steps_total = num_steps_;
+  stats_.spec_num_drafts = c.spec_drafts;
+  stats_.spec_num_draft_tokens = c.spec_draft_tokens;
+  stats_.spec_num_accepted_tokens = c.spec_accepted_tokens;
+  stats_.spec_accepted_per_pos = c.spec_accepted_per_pos;
 }
 
 }  // namespace sieve::engine

@@ -29,6 +29,7 @@ class StopChecker {
   std::string AppendText(std::string_view text, int64_t num_output_tokens, std::optional<FinishReason>* finish);
   // Releases the text held back (the choice ended for another reason).
   std::string Flush();
+  int32_t eos_token_id() const { return eos_token_id_; }
 
  private:
   // Length of the longest tail of pending_ that is a proper prefix of some stop string.

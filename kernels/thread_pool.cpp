@@ -2,14 +2,64 @@
 // the grain, so which thread computes an item never changes the arithmetic.
 #include "kernels/thread_pool.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
 
 namespace sieve::kernels {
 
+namespace {
+
+int ReadSysfsInt(const std::string& path) {
+  std::ifstream f(path);
+  int v = -1;
+  f >> v;
+  return v;
+}
+
+// One logical CPU per physical core (the first sibling seen), from this process's affinity mask and
+// /sys/devices/system/cpu/cpuN/topology; every allowed CPU when the topology is unreadable.
+std::vector<int> OneCpuPerCore() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return cpus;
+  std::set<std::pair<int, int>> cores_seen;  // (package, core)
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    const std::string topo = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+    const int package = ReadSysfsInt(topo + "physical_package_id"), core = ReadSysfsInt(topo + "core_id");
+    if (core < 0 || cores_seen.insert({package, core}).second) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+}  // namespace
+
+int ThreadPool::DefaultThreadCount() {
+  const size_t cores = OneCpuPerCore().size();
+  return cores > 0 ? static_cast<int>(cores) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 ThreadPool::ThreadPool(int num_threads) {
-  if (num_threads <= 0) num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (num_threads <= 0) num_threads = DefaultThreadCount();
   num_threads_ = num_threads;
-  for (int w = 1; w < num_threads_; ++w) workers_.emplace_back([this, w] { WorkerLoop(w); });
+  const std::vector<int> cpus = OneCpuPerCore();
+  const bool pin = num_threads_ <= static_cast<int>(cpus.size());  // oversubscribed: let the OS place them
+  for (int w = 1; w < num_threads_; ++w) {
+    workers_.emplace_back([this, w] { WorkerLoop(w); });
+    if (pin) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpus[w], &one);
+      pthread_setaffinity_np(workers_.back().native_handle(), sizeof(one), &one);  // best effort
+    }
+  }
 }
 
 ThreadPool::~ThreadPool() {

@@ -14,12 +14,17 @@ namespace sieve::kernels {
 
 class ThreadPool {
  public:
-  // `num_threads` <= 0 means one per hardware thread. The calling thread works too, so
-  // num_threads - 1 workers are started.
+  // `num_threads` <= 0 means DefaultThreadCount(). The calling thread works too, so num_threads - 1
+  // workers are started; worker w is pinned to the w-th physical core this process may run on (so the
+  // caller has core 0 and no two threads share a core while num_threads <= physical cores).
   explicit ThreadPool(int num_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // One thread per physical core of this process's CPU set: decode streams memory and prefill saturates
+  // the FMA units, and neither gains from a second hyperthread on the same core.
+  static int DefaultThreadCount();
 
   int num_threads() const { return num_threads_; }
   // Calls fn(begin, end) on disjoint chunks covering [0, n); returns when all chunks are done.

@@ -79,6 +79,11 @@ Status DeepseekModel::Forward(const ForwardBatch& batch, PagedKvCache& cache, Fo
                      out->hidden.ptr() + i * d);
   out->logits = Tensor({m, c.vocab_size});
   kernels::Matmul(lm_head_, out->hidden.ptr(), m, out->logits.ptr(), *pool_);
+  out->all_hidden = Tensor();
+  if (batch.all_hidden) {
+    out->all_hidden = Tensor({n, d});
+    kernels::RmsNorm(h.data(), final_norm_.data(), n, d, static_cast<float>(c.rms_norm_eps), out->all_hidden.ptr());
+  }
   return Status::Ok();
 }
 

@@ -22,6 +22,9 @@ struct SequenceChunk {
 
 struct ForwardBatch {
   std::vector<SequenceChunk> seqs;
+  // Also return every token's final-norm hidden state (ForwardOutput::all_hidden): the MTP draft layer
+  // consumes the main model's hidden of every position it caches (speculative decoding).
+  bool all_hidden = false;
 };
 
 struct ForwardOutput {
@@ -31,6 +34,9 @@ struct ForwardOutput {
   std::vector<int64_t> row_begin;
   // [n_rows, hidden_size]: the final-norm hidden states of the same rows (the MTP layer's input).
   Tensor hidden;
+  // [n_tokens, hidden_size], only when ForwardBatch::all_hidden: every token's final-norm hidden state,
+  // in batch order (seqs[i]'s tokens follow those of seqs[0 .. i-1]).
+  Tensor all_hidden;
 };
 
 }  // namespace sieve::model

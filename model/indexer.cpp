@@ -78,7 +78,12 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
       cache.ReadIndexKey(cache_layer, slot.block, slot.slot, keys.data() + p * head_dim_);
     }
     const int64_t begin = step.seq_begin[s];
-    ctx.pool->ParallelFor(step.seq_begin[s + 1] - begin, [&](int64_t i0, int64_t i1) {
+    const int64_t seq_tokens = step.seq_begin[s + 1] - begin;
+    // Split the work over tokens when there are enough of them (prefill), else over the keys of each
+    // token (decode: one query against the whole context). Every score is computed by one thread in the
+    // same order either way, so the choice never changes the result.
+    const bool split_keys = seq_tokens < ctx.pool->num_threads();
+    auto select_tokens = [&](int64_t i0, int64_t i1) {
       std::vector<float> scores;
       std::vector<int32_t> order;
       for (int64_t t = begin + i0; t < begin + i1; ++t) {
@@ -87,8 +92,13 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
         std::iota(order.begin(), order.end(), 0);
         if (causal > topk_ || ctx.trace) {
           scores.resize(causal);
-          kernels::IndexScores(q.data() + t * n_heads_ * head_dim_, w.data() + t * n_heads_, n_heads_, head_dim_,
-                               keys.data(), causal, scores.data());
+          const float* qt = q.data() + t * n_heads_ * head_dim_;
+          const float* wt = w.data() + t * n_heads_;
+          auto score_keys = [&](int64_t k0, int64_t k1) {
+            kernels::IndexScores(qt, wt, n_heads_, head_dim_, keys.data() + k0 * head_dim_, k1 - k0, scores.data() + k0);
+          };
+          if (split_keys) ctx.pool->ParallelFor(causal, score_keys, /*grain=*/256);
+          else score_keys(0, causal);
           if (ctx.trace) traced_scores[t] = scores;
         }
         if (causal > topk_) {
@@ -100,7 +110,9 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
         }
         selected[t] = order;
       }
-    });
+    };
+    if (split_keys) select_tokens(0, seq_tokens);
+    else ctx.pool->ParallelFor(seq_tokens, select_tokens);
   }
   if (ctx.trace) {
     ctx.trace->indexer_scores[cache_layer] = std::move(traced_scores);

@@ -100,13 +100,26 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
   std::vector<float> o_latent(n * heads * c);
   for (int64_t s = 0; s < step.n_seqs(); ++s) {
     const int64_t context = step.context_len(s);
-    std::vector<float> latents(context * c), k_ropes(context * rope_dim_);  // [context, c], [context, rope]
-    for (int64_t p = 0; p < context; ++p) {
-      const CacheSlot slot = step.Slot(s, p);
-      cache.ReadLatent(cache_layer, slot.block, slot.slot, latents.data() + p * c, k_ropes.data() + p * rope_dim_);
-    }
-    const kernels::LatentCache view{latents.data(), k_ropes.data(), c, rope_dim_};
     const int64_t begin = step.seq_begin[s];
+    // Only the keys some token of this sequence attends to are read from the cache (with DSA at most
+    // index_topk per token, so a decode step's attention stops growing with the context). Positions are
+    // renumbered in increasing order, so each head still visits its keys in the same order.
+    std::vector<int32_t> row_of(context, -1);  // position -> row of `latents`, -1 when unused
+    for (int64_t t = begin; t < step.seq_begin[s + 1]; ++t)
+      for (int32_t p : selected[t]) row_of[p] = 0;
+    int32_t used = 0;
+    for (int32_t& r : row_of)
+      if (r >= 0) r = used++;
+    std::vector<float> latents(used * c), k_ropes(used * rope_dim_);  // [used, c], [used, rope]
+    for (int64_t p = 0; p < context; ++p) {
+      if (row_of[p] < 0) continue;
+      const CacheSlot slot = step.Slot(s, p);
+      cache.ReadLatent(cache_layer, slot.block, slot.slot, latents.data() + row_of[p] * c,
+                       k_ropes.data() + row_of[p] * rope_dim_);
+    }
+    for (int64_t t = begin; t < step.seq_begin[s + 1]; ++t)
+      for (int32_t& p : selected[t]) p = row_of[p];
+    const kernels::LatentCache view{latents.data(), k_ropes.data(), c, rope_dim_};
     pool.ParallelFor((step.seq_begin[s + 1] - begin) * heads, [&](int64_t i0, int64_t i1) {
       std::vector<float> scores(context);
       for (int64_t i = i0; i < i1; ++i) {

@@ -14,7 +14,7 @@
 namespace sieve::model {
 
 struct ModelOptions {
-  int num_threads = 0;        // 0: all cores
+  int num_threads = 0;        // 0: one per physical core (kernels::ThreadPool::DefaultThreadCount)
   bool enable_mtp = false;    // also set up the MTP layer (speculative decoding)
   bool dense_attention = false;  // ignore the indexer (attend to all tokens): for comparisons only
   // vLLM's MTP convention: zero the MTP embedding at position 0 (SGLang and the default keep it).

@@ -18,9 +18,9 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "core/status.h"
+#include "core/zero_pages.h"
 #include "model/config.h"
 
 namespace sieve::model {
@@ -64,7 +64,7 @@ class PagedKvCache {
   void Load(const uint8_t* entry, int64_t vector, int64_t offset, int64_t n, float* values) const;
 
   int64_t token_bytes_;  // one token, one layer
-  std::vector<uint8_t> storage_;  // [num_blocks, num_layers, block_size, token_bytes_]
+  ZeroPages storage_;  // [num_blocks, num_layers, block_size, token_bytes_], committed as blocks fill
 };
 
 }  // namespace sieve::model

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "server/completion_request.h"
 #include "server/sampling_fields.h"
 #include "text/tokenizer.h"
@@ -11,10 +13,10 @@ namespace sieve::server {
 namespace {
 
 // Each tool must be {"type": "function", "function": {"name": str, "parameters"?: object, ...}}.
-StatusOr<std::vector<std::string>> ReadToolNames(const Json& body) {
-  std::vector<std::string> names;
+StatusOr<std::vector<ToolSpec>> ReadTools(const Json& body) {
+  std::vector<ToolSpec> specs;
   const Json* tools = FindField(body, "tools");
-  if (tools == nullptr) return names;
+  if (tools == nullptr) return specs;
   if (!tools->is_array()) return Status::InvalidArgument("'tools' must be a list").WithParam("tools");
   for (size_t i = 0; i < tools->size(); ++i) {
     const Json& tool = (*tools)[i];
@@ -33,17 +35,24 @@ StatusOr<std::vector<std::string>> ReadToolNames(const Json& body) {
     if (parameters != nullptr && !parameters->is_object())
       return Status::InvalidArgument("function 'parameters' must be a JSON Schema object")
           .WithParam(at + ".function.parameters");
-    names.push_back(*name);
+    specs.push_back({*name, parameters != nullptr ? *parameters : Json{{"type", "object"}, {"properties", Json::object()}}});
   }
-  return names;
+  return specs;
 }
 
-// tool_choice: "none" | "auto" | "required" | {"type": "function", "function": {"name": ...}}. Returns
-// whether tool calls are parsed from the output. Required and named choices are not enforced by
-// constrained decoding (Sieve has none yet): the model's calls are parsed as with "auto".
-StatusOr<bool> ReadToolChoice(const Json& body, const std::vector<std::string>& tool_names, const ChatSettings& settings) {
+struct ToolChoice {
+  bool parse_tools = false;  // "auto": tool calls are parsed from the model's own format
+  ForcedToolChoice forced = ForcedToolChoice::kNone;
+  std::string name;          // kNamed
+};
+
+// tool_choice: "none" | "auto" | "required" | {"type": "function", "function": {"name": ...}}. Named and
+// "required" are enforced by structured outputs (no tool parser needed, as in vLLM); "auto" needs
+// --enable-auto-tool-choice and --tool-call-parser.
+StatusOr<ToolChoice> ReadToolChoice(const Json& body, const std::vector<ToolSpec>& tools, const ChatSettings& settings) {
   const Json* choice = FindField(body, "tool_choice");
-  std::string mode = tool_names.empty() ? "none" : "auto";
+  std::string mode = tools.empty() ? "none" : "auto";
+  ToolChoice out;
   if (choice != nullptr && choice->is_string()) {
     mode = choice->get<std::string>();
     if (mode != "none" && mode != "auto" && mode != "required")
@@ -55,32 +64,31 @@ StatusOr<bool> ReadToolChoice(const Json& body, const std::vector<std::string>& 
     if (name == nullptr || !name->is_string())
       return Status::InvalidArgument("a named tool_choice is {\"type\": \"function\", \"function\": {\"name\": ...}}")
           .WithParam("tool_choice");
-    if (std::find(tool_names.begin(), tool_names.end(), name->get<std::string>()) == tool_names.end())
-      return Status::InvalidArgument(fmt::format("tool_choice names '{}', which is not in tools", name->get<std::string>()))
+    out.name = name->get<std::string>();
+    if (std::none_of(tools.begin(), tools.end(), [&](const ToolSpec& t) { return t.name == out.name; }))
+      return Status::InvalidArgument(fmt::format("tool_choice names '{}', which is not in tools", out.name))
           .WithParam("tool_choice");
     mode = "named";
   }
-  if (mode == "none") return false;
-  if (tool_names.empty())
+  if (mode == "none") return out;
+  if (tools.empty())
     return Status::InvalidArgument(fmt::format("tool_choice '{}' needs 'tools'", mode)).WithParam("tool_choice");
+  if (mode == "named") {
+    out.forced = ForcedToolChoice::kNamed;
+    return out;
+  }
+  if (mode == "required") {
+    out.forced = ForcedToolChoice::kRequired;
+    return out;
+  }
   if (settings.tool_call_format == text::ToolCallFormat::kNone)
     return Status::InvalidArgument("tool calling needs the server to be started with --tool-call-parser")
         .WithParam("tool_choice");
-  if (mode == "auto" && !settings.enable_auto_tool_choice)
+  if (!settings.enable_auto_tool_choice)
     return Status::InvalidArgument("\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser")
         .WithParam("tool_choice");
-  return true;
-}
-
-Status ReadResponseFormat(const Json& body) {
-  const Json* format = FindField(body, "response_format");
-  if (format == nullptr) return Status::Ok();
-  if (!format->is_object()) return Status::InvalidArgument("'response_format' must be an object").WithParam("response_format");
-  SIEVE_ASSIGN_OR_RETURN(const auto type, OptionalString(*format, "type", "response_format.type"));
-  if (!type || (*type != "text" && *type != "json_object" && *type != "json_schema"))
-    return Status::InvalidArgument("response_format.type must be text, json_object or json_schema")
-        .WithParam("response_format.type");
-  return Status::Ok();
+  out.parse_tools = true;
+  return out;
 }
 
 }  // namespace
@@ -90,15 +98,22 @@ StatusOr<ChatRequest> ParseChatRequest(const Json& body, const ServingLimits& li
   if (limits.tokenizer == nullptr)
     return Status::FailedPrecondition("chat completions need a tokenizer; this checkpoint has none").WithParam("messages");
   ChatRequest r;
-  SIEVE_ASSIGN_OR_RETURN(const std::vector<std::string> tool_names, ReadToolNames(body));
+  SIEVE_ASSIGN_OR_RETURN(const std::vector<ToolSpec> tools, ReadTools(body));
   // Messages first: they hold most mistakes, and the encoder refuses tools for Speciale by name.
   SIEVE_ASSIGN_OR_RETURN(const text::ChatPrompt prompt, text::EncodeChat(body, settings.family, settings.chat_options));
-  SIEVE_ASSIGN_OR_RETURN(const bool parse_tools, ReadToolChoice(body, tool_names, settings));
-  SIEVE_RETURN_IF_ERROR(ReadResponseFormat(body));
+  SIEVE_ASSIGN_OR_RETURN(const ToolChoice tool_choice, ReadToolChoice(body, tools, settings));
+  SIEVE_ASSIGN_OR_RETURN(const StructuredOutput structured,
+                         ReadStructuredOutput(body, tools, tool_choice.forced, tool_choice.name));
   r.prompt_ids = limits.tokenizer->Encode(prompt.text);
   r.parser.parse_reasoning = settings.parse_reasoning;
   r.parser.starts_in_thinking = prompt.starts_in_thinking;
-  r.parser.tool_call_format = parse_tools ? settings.tool_call_format : text::ToolCallFormat::kNone;
+  r.parser.tool_call_format = tool_choice.parse_tools ? settings.tool_call_format : text::ToolCallFormat::kNone;
+  r.forced_tool_choice = structured.forced;
+  r.forced_tool_name = structured.forced_name;
+  r.params.json_grammar = structured.grammar;
+  // In thinking mode the document starts after the reasoning ends (vLLM: the reasoning parser's
+  // is_reasoning_end gates the grammar).
+  if (structured.grammar && prompt.starts_in_thinking) r.params.grammar_after_token_id = limits.tokenizer->TokenToId("</think>");
 
   SIEVE_RETURN_IF_ERROR(ReadSamplingFields(body, &r.params));
   SIEVE_RETURN_IF_ERROR(ReadChoiceCount(body, &r.params));

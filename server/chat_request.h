@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "server/forced_tool_calls.h"
 #include "server/json_fields.h"
+#include "server/structured_output.h"
 #include "server/serving_limits.h"
 #include "text/chat_encoding.h"
 #include "text/output_parser.h"
@@ -29,6 +31,9 @@ struct ChatRequest {
   bool stream = false;
   bool include_usage = false;
   bool logprobs = false;  // chat's logprobs is a flag; the count is top_logprobs
+  // tool_choice named / "required": the constrained content becomes tool calls (forced_tool_calls.h).
+  ForcedToolChoice forced_tool_choice = ForcedToolChoice::kNone;
+  std::string forced_tool_name;
 };
 
 StatusOr<ChatRequest> ParseChatRequest(const Json& body, const ServingLimits& limits, const ChatSettings& settings);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "server/chat_request.h"
+#include "server/forced_tool_calls.h"
 #include "server/generation.h"
 #include "server/http_reply.h"
 #include "server/logprobs_format.h"
@@ -52,6 +53,7 @@ bool IsEmpty(const text::MessageDelta& d) {
 
 struct ChatChoice {
   std::unique_ptr<text::OutputParser> parser;
+  std::unique_ptr<ForcedToolCalls> forced;
   text::ParsedMessage message;
   Json logprobs = Json::array();
   bool sent_role = false;
@@ -63,7 +65,10 @@ class ChatBuilder {
   ChatBuilder(const ServerState& state, const ChatRequest& request, const Generation& g)
       : state_(state), request_(request), g_(g) {
     for (int k = 0; k < request.params.n; ++k)
-      choices_.push_back({std::make_unique<text::OutputParser>(request.parser), {}, Json::array(), false, ""});
+      choices_.push_back({std::make_unique<text::OutputParser>(request.parser),
+                          std::make_unique<ForcedToolCalls>(request.forced_tool_choice, request.forced_tool_name,
+                                                            request.parser.tool_call_id_seed),
+                          {}, Json::array(), false, ""});
   }
 
   // Feeds one update to its choice's parser; returns the deltas it made final.
@@ -73,7 +78,13 @@ class ChatBuilder {
     std::vector<text::MessageDelta> deltas = c.parser->Push(o.text_delta);
     if (o.finished) {
       for (text::MessageDelta& d : c.parser->Finish()) deltas.push_back(std::move(d));
-      c.finish_reason = c.parser->made_tool_calls() && o.finish_reason == "stop" ? "tool_calls" : o.finish_reason;
+    }
+    for (text::MessageDelta& d : deltas) d = c.forced->Rewrite(std::move(d));
+    if (o.finished) {
+      deltas.push_back(c.forced->Finish());
+      c.finish_reason = request_.forced_tool_choice != ForcedToolChoice::kNone ? c.forced->FinishReason(o.finish_reason)
+                        : c.parser->made_tool_calls() && o.finish_reason == "stop" ? "tool_calls"
+                                                                                   : o.finish_reason;
     }
     for (const text::MessageDelta& d : deltas) text::AccumulateDelta(d, &c.message);
     return deltas;

@@ -8,7 +8,8 @@ namespace sieve::server {
 
 void SendJson(httplib::Response& res, const nlohmann::ordered_json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Invalid UTF-8 a client sent and a body echoes becomes U+FFFD instead of an exception.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), "application/json");
 }
 
 void SendError(httplib::Response& res, const Status& status) {

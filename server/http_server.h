@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,10 +16,14 @@ class Server;
 
 namespace sieve::server {
 
+// --max-request-body-bytes default: far above any prompt max_model_len allows, far below what hurts.
+inline constexpr int64_t kDefaultMaxRequestBodyBytes = int64_t{64} << 20;
+
 class HttpServer {
  public:
-  // `num_threads` bounds concurrent connections (each streaming client holds one thread).
-  HttpServer(ServerState& state, int num_threads);
+  // `num_threads` bounds concurrent connections (each streaming client holds one thread); a request body
+  // longer than `max_request_body_bytes` gets 413.
+  HttpServer(ServerState& state, int num_threads, int64_t max_request_body_bytes = kDefaultMaxRequestBodyBytes);
   ~HttpServer();
 
   // Binds host:port (port 0: any free port); returns the port bound.
@@ -29,8 +34,6 @@ class HttpServer {
   void Stop();
 
  private:
-  void AddRoutes();
-
   ServerState& state_;
   std::unique_ptr<httplib::Server> http_;
   // httplib's stop() does nothing until its accept loop runs; these close that window.

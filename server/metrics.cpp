@@ -84,6 +84,18 @@ std::string ServerMetrics::Render(const engine::EngineStats& s) const {
   Counter(out, "vllm:num_preemptions_total", "Cumulative number of preemptions.", labels_, double(s.num_preemptions_total));
   Counter(out, "vllm:prefix_cache_queries_total", "Prefix-cache queries, in tokens.", labels_, double(s.prefix_cache_queries));
   Counter(out, "vllm:prefix_cache_hits_total", "Prefix-cache hits, in tokens.", labels_, double(s.prefix_cache_hits));
+  if (!s.spec_accepted_per_pos.empty()) {  // speculative decoding is on (vllm/v1/spec_decode/metrics.py)
+    Counter(out, "vllm:spec_decode_num_drafts_total", "Number of spec decoding drafts.", labels_, double(s.spec_num_drafts));
+    Counter(out, "vllm:spec_decode_num_draft_tokens_total", "Number of draft tokens.", labels_,
+            double(s.spec_num_draft_tokens));
+    Counter(out, "vllm:spec_decode_num_accepted_tokens_total", "Number of accepted tokens.", labels_,
+            double(s.spec_num_accepted_tokens));
+    out += "# HELP vllm:spec_decode_num_accepted_tokens_per_pos_total Accepted tokens per draft position.\n"
+           "# TYPE vllm:spec_decode_num_accepted_tokens_per_pos_total counter\n";
+    for (size_t i = 0; i < s.spec_accepted_per_pos.size(); ++i)
+      out += fmt::format("vllm:spec_decode_num_accepted_tokens_per_pos_total{{{},position=\"{}\"}} {}\n", labels_, i,
+                         s.spec_accepted_per_pos[i]);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   out += "# HELP vllm:request_success_total Count of finished requests by finish reason.\n"
          "# TYPE vllm:request_success_total counter\n";

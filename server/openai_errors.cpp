@@ -48,7 +48,9 @@ nlohmann::json OpenAiErrorJson(const Status& status) {
 }
 
 HttpReply ToOpenAiError(const Status& status) {
-  return {HttpStatusFor(status), OpenAiErrorJson(status).dump()};
+  // Messages quote what the client sent (a path, a field value), which may be invalid UTF-8: replace those
+  // bytes with U+FFFD rather than let the serializer throw (found by fuzz/http_handler_fuzz.cpp: GET /%88).
+  return {HttpStatusFor(status), OpenAiErrorJson(status).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 }  // namespace sieve::server

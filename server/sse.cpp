@@ -4,7 +4,10 @@
 
 namespace sieve::server {
 
-std::string SseEvent(const nlohmann::ordered_json& data) { return "data: " + data.dump() + "\n\n"; }
+// Invalid UTF-8 a client sent and an event echoes becomes U+FFFD instead of an exception.
+std::string SseEvent(const nlohmann::ordered_json& data) {
+  return "data: " + data.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n\n";
+}
 
 void StreamResponse(std::shared_ptr<Generation> generation, StreamRenderer renderer, httplib::Response& res) {
   auto render = std::make_shared<StreamRenderer>(std::move(renderer));

@@ -46,6 +46,70 @@ function isOpenAiError(json, param) {
 const client = new OpenAI({ baseURL: base + "/v1", apiKey: "unused", timeout: TIMEOUT_MS, maxRetries: 0 });
 const user = (text) => [{ role: "user", content: text }];
 
+// Structured outputs are enforced: schemas whose documents are short (a boolean and an enum), so the random
+// model must finish them well within max_tokens; each result is parsed and checked against its schema.
+const modeSchema = { type: "object", properties: { on: { type: "boolean" }, mode: { enum: ["eco", "fast", "auto"] } },
+  required: ["on", "mode"], additionalProperties: false };
+const fitsMode = (v) => v !== null && typeof v === "object" && Object.keys(v).length === 2 && typeof v.on === "boolean" &&
+  ["eco", "fast", "auto"].includes(v.mode);
+const parseOrNull = (text) => { try { return JSON.parse(text); } catch { return null; } };
+const forcedTools = [
+  { type: "function", function: { name: "set_mode", parameters: modeSchema } },
+  { type: "function", function: { name: "toggle", parameters: { type: "object", properties: { on: { type: "boolean" } },
+    required: ["on"] } } }];
+
+async function streamedMessage(request) {
+  const stream = client.beta.chat.completions.stream({ ...request, stream: true });
+  return (await stream.finalChatCompletion()).choices[0];
+}
+
+async function structuredChecks() {
+  const format = { type: "json_schema", json_schema: { name: "mode", strict: true, schema: modeSchema } };
+  for (const temperature of [0, 1]) {
+    const r = await client.chat.completions.create({ model: MODEL, messages: user("Pick a mode"), max_tokens: 100,
+      temperature, seed: 5, response_format: format });
+    const c = r.choices[0];
+    check(`response_format json_schema (temperature ${temperature}): stop, JSON.parse OK, schema-valid`,
+      c.finish_reason === "stop" && fitsMode(parseOrNull(c.message.content)), JSON.stringify(c));
+  }
+  const free = await client.chat.completions.create({ model: MODEL, messages: user("Pick a mode"), max_tokens: 100, seed: 5 });
+  check("negative control: without response_format the text is not such a document",
+    !fitsMode(parseOrNull(free.choices[0].message.content)), free.choices[0].message.content);
+  const streamed = await streamedMessage({ model: MODEL, messages: user("Pick a mode"), max_tokens: 100, response_format: format });
+  check("response_format json_schema streamed: schema-valid", fitsMode(parseOrNull(streamed.message.content)),
+    JSON.stringify(streamed));
+  const object = await client.chat.completions.create({ model: MODEL, messages: user("JSON please"), max_tokens: 200,
+    response_format: { type: "json_object" } });
+  const objectText = object.choices[0].message.content;
+  check("response_format json_object: a JSON object when it stops",
+    object.choices[0].finish_reason === "length" || (parseOrNull(objectText) !== null && typeof parseOrNull(objectText) === "object"),
+    objectText);
+
+  const named = { model: MODEL, messages: user("Set the mode"), max_tokens: 100, tools: forcedTools,
+    tool_choice: { type: "function", function: { name: "set_mode" } } };
+  const namedWhole = (await client.chat.completions.create(named)).choices[0];
+  const namedStreamed = await streamedMessage(named);
+  for (const [how, c] of [["whole", namedWhole], ["streamed", namedStreamed]]) {
+    const call = c.message.tool_calls?.[0];
+    check(`tool_choice named (${how}): one set_mode call with schema-valid arguments, finish stop`,
+      c.finish_reason === "stop" && c.message.tool_calls.length === 1 && call.function.name === "set_mode" &&
+      call.id && fitsMode(parseOrNull(call.function.arguments)), JSON.stringify(c));
+  }
+  // parallel_tool_calls: false bounds the list to one call, so the random model must close it.
+  const required = { model: MODEL, messages: user("Do something"), max_tokens: 120, tools: forcedTools, tool_choice: "required",
+    parallel_tool_calls: false };
+  const requiredWhole = (await client.chat.completions.create(required)).choices[0];
+  const requiredStreamed = await streamedMessage(required);
+  for (const [how, c] of [["whole", requiredWhole], ["streamed", requiredStreamed]]) {
+    const calls = c.message.tool_calls ?? [];
+    const valid = calls.length === 1 && calls.every((t) => t.id && (t.function.name === "set_mode"
+      ? fitsMode(parseOrNull(t.function.arguments))
+      : t.function.name === "toggle" && typeof parseOrNull(t.function.arguments)?.on === "boolean"));
+    check(`tool_choice required, parallel_tool_calls false (${how}): 1 call, each a known tool with valid arguments, finish tool_calls`,
+      c.finish_reason === "tool_calls" && valid, JSON.stringify(c));
+  }
+}
+
 async function mainChecks() {
   const models = await client.models.list();
   check("GET /v1/models lists the served name", models.data[0]?.id === MODEL, JSON.stringify(models.data));
@@ -105,6 +169,8 @@ async function mainChecks() {
   });
   check("tool result sent back is accepted and answered", followUp.choices.length === 1 && followUp.usage.prompt_tokens > 20,
     JSON.stringify(followUp));
+
+  await structuredChecks();
 
   // Completions: string prompt, n = 2, stop string cut from the text.
   const cmpl = await client.completions.create({ model: MODEL, prompt: "The capital of France is", max_tokens: 8, n: 2, ignore_eos: true });

@@ -19,27 +19,29 @@ fail() { echo "FAIL $*"; status=1; }
 
 timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 1 >/dev/null 2>&1
 
-# Starts a server on a free port; sets $pid and $base once /health answers (deadline 60 s).
+source "$here/../lib/sieve_server.sh"
+# All stress servers share the tiny checkpoint, two threads, a fixed seed and an API key.
 start_server() {
   local log=$1
   shift
-  "$sieve" serve "$work/tiny" --host 127.0.0.1 --port 0 --served-model-name tiny \
-    --threads 2 --seed 1 --api-key sk-stress "$@" >"$log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  local deadline=$((SECONDS + 60)) port=""
-  while ((SECONDS < deadline)); do
-    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    if [[ -n $port ]] && curl -sf --max-time 2 "http://127.0.0.1:$port/health" >/dev/null; then
-      base="http://127.0.0.1:$port"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { echo "server exited during start-up:"; cat "$log"; return 1; }
-    sleep 0.1
-  done
-  echo "server not ready in 60 s"; cat "$log"; return 1
+  sieve_start_server "$work/tiny" "$log" --threads 2 --seed 1 --api-key sk-stress "$@"
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+# Resident KiB of the KV cache: its pages are committed as blocks are first used (core/zero_pages.h), so
+# they are set apart from leaks. The mapping is the one smaps entry of exactly the logged cache size.
+kv_rss_kb() {  # pid log
+  local bytes kib
+  bytes=$(grep -oP 'KV cache: \d+ blocks x \d+ tokens = \K\d+ tokens, [\d.]+ GiB \(\d+' "$2" | head -1 |
+    awk '{print $1 * $NF}' FS='[ (]+')
+  kib=$(( (bytes + 4095) / 4096 * 4 ))
+  awk -v kib="$kib" '/^Size:/ {size = $2} /^Rss:/ && size == kib {print $2; found = 1; exit}
+    END {if (!found) print "missing"}' "/proc/$1/smaps"
+}
+heap_rss_kb() {  # pid log: RSS without the KV cache's pages
+  local kv; kv=$(kv_rss_kb "$1" "$2")
+  if [[ $kv == missing ]]; then echo "FAIL no KV-cache mapping in /proc/$1/smaps" >&2; exit 1; fi
+  echo $(( $(rss_kb "$1") - kv ))
+}
 stream_req() {  # streamed completion; prints the body
   curl -sN --max-time 60 -H 'Authorization: Bearer sk-stress' -H 'Content-Type: application/json' \
     -d "{\"model\":\"tiny\",\"prompt\":\"$1\",\"max_tokens\":$2,\"ignore_eos\":true,\"stream\":true}" "$base/v1/completions"
@@ -48,20 +50,29 @@ stream_req() {  # streamed completion; prints the body
 # 1. Load, faults, hostile input, security.
 start_server "$work/main.log" --max-model-len 1024 --max-num-seqs 64 --kv-cache-memory 0.25 \
   --tool-call-parser deepseekv32 --enable-auto-tool-choice --reasoning-parser deepseek-v3
-idle_rss=$(rss_kb "$pid")
+idle_rss=$(heap_rss_kb "$pid" "$work/main.log")
 timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" || fail "stress clients"
-warm_rss=$(rss_kb "$pid")
+warm_rss=$(heap_rss_kb "$pid" "$work/main.log")
 # A second identical round: a leak grows RSS again by about what the round leaked; a warm process (thread
 # stacks and allocator arenas already touched in round one) stays flat.
 timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" >/dev/null || fail "stress clients, second round"
-after_rss=$(rss_kb "$pid")
-echo "memory: idle RSS $((idle_rss / 1024)) MiB, after round one $((warm_rss / 1024)) MiB, after round two $((after_rss / 1024)) MiB"
+after_rss=$(heap_rss_kb "$pid" "$work/main.log")
+echo "KV cache resident: $(($(kv_rss_kb "$pid" "$work/main.log") / 1024)) MiB"
+echo "memory (RSS without KV-cache pages): idle $((idle_rss / 1024)) MiB, after round one $((warm_rss / 1024)) MiB, after round two $((after_rss / 1024)) MiB"
 ((after_rss - warm_rss < 65536)) || fail "RSS grew by $(((after_rss - warm_rss) / 1024)) MiB in the second round (leak)"
 grep -q 'sk-stress' "$work/main.log" && fail "the API key appears in the log"
 
 # 2. SIGTERM under load: 16 streams in flight; each must end with [DONE] (or an error chunk), exit 0.
 for i in $(seq 16); do stream_req "term $i" 200 >"$work/term.$i" & done
-sleep 0.5  # let the streams start; the checks below do not depend on how far they got
+# Wait (deadline 30 s) until every stream has its first event, so SIGTERM finds all 16 in flight even on
+# a loaded machine; the checks below do not depend on how far they got.
+deadline=$((SECONDS + 30))
+while ((SECONDS < deadline)); do
+  started=0
+  for i in $(seq 16); do grep -q '^data:' "$work/term.$i" 2>/dev/null && started=$((started + 1)); done
+  ((started == 16)) && break
+  sleep 0.1
+done
 kill -TERM "$pid"
 set +e
 timeout 60 tail --pid="$pid" -f /dev/null
@@ -70,7 +81,7 @@ set -e
 wait  # the curl clients
 done_count=0
 for i in $(seq 16); do
-  last=$(grep '^data:' "$work/term.$i" | tail -n 1)
+  last=$(grep '^data:' "$work/term.$i" | tail -n 1 || true)  # no event at all must count as lost, not end the script
   [[ $last == "data: [DONE]" || $last == *'"error"'* ]] && done_count=$((done_count + 1))
 done
 echo "SIGTERM under load: tried 16 completed $done_count errored 0 lost $((16 - done_count)); exit code $code"
@@ -95,8 +106,9 @@ fi
 kill -TERM "$pid"; wait "$pid" || fail "restart server exit code $?"
 
 # 4. KV exhaustion: a cache of 8 blocks x 16 tokens = 128 tokens; 8 streams of ~40-token prompts need
-# more at once, so they queue or are preempted and still finish; a prompt that can never fit is a 400.
-start_server "$work/kv.log" --max-model-len 128 --max-num-seqs 8 --block-size 16 --kv-cache-memory 0.000550
+# more at once, so they queue or are preempted and still finish. A ~300-token prompt is within the
+# --max-model-len asked for (512) but can never fit the cache: a 400 at admission naming the 128 tokens.
+start_server "$work/kv.log" --max-model-len 512 --max-num-seqs 8 --block-size 16 --kv-cache-memory 0.000550
 long=$(printf 'word %.0s' $(seq 30))
 for i in $(seq 8); do stream_req "$i $long" 24 >"$work/kv.$i" & done
 wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
@@ -107,6 +119,12 @@ code=$(curl -s -o "$work/kv.err" -w '%{http_code}' --max-time 30 -H 'Authorizati
   -H 'Content-Type: application/json' -d "{\"model\":\"tiny\",\"prompt\":\"$too_long\",\"max_tokens\":4}" "$base/v1/completions")
 echo "KV exhaustion: tried 8 completed $kv_done errored 0 lost $((8 - kv_done)); never-fits prompt -> $code ($(head -c 160 "$work/kv.err"))"
 [[ $kv_done -eq 8 && $code == 400 ]] || fail "KV exhaustion"
+grep -q 'context length is 128 tokens' "$work/kv.err" || fail "the never-fits 400 does not name the cache's 128 tokens"
+# Prompt + max_tokens counts too: ~60 + 100 tokens fit 512 but not the cache.
+code2=$(curl -s -o "$work/kv.err2" -w '%{http_code}' --max-time 30 -H 'Authorization: Bearer sk-stress' \
+  -H 'Content-Type: application/json' -d "{\"model\":\"tiny\",\"prompt\":\"$long\",\"max_tokens\":100}" "$base/v1/completions")
+echo "KV exhaustion: prompt + max_tokens beyond the cache -> $code2 ($(head -c 160 "$work/kv.err2"))"
+[[ $code2 == 400 ]] || fail "prompt + max_tokens beyond the cache"
 kill -TERM "$pid"; wait "$pid" || fail "kv server exit code $?"
 
 [[ $status -eq 0 ]] && echo "stress: all scenarios passed" || { echo "--- main server log (tail)"; tail -n 30 "$work/main.log"; }

@@ -58,6 +58,12 @@ TEST(RequestTiming, FailuresAreRecordedNotThrown) {
   StreamRecorder garbage(false, 0, 1);
   garbage.OnMessage("not json", 1.0);
   EXPECT_FALSE(garbage.Finish(200, "").success);
+  // Tokens arrived but the stream stopped before [DONE]; the same stream with it succeeds.
+  StreamRecorder truncated(false, 0, 1), whole(false, 0, 1);
+  for (StreamRecorder* r : {&truncated, &whole}) r->OnMessage("{\"choices\":[{\"text\":\"a\"}]}", 1.0);
+  whole.OnMessage("[DONE]", 1.1);
+  EXPECT_EQ(truncated.Finish(200, "").error, "the stream ended before data: [DONE] (truncated)");
+  EXPECT_TRUE(whole.Finish(200, "").success);
 }
 
 TEST(ServeMetrics, TpotAndPooledItlFollowVllm) {

@@ -141,6 +141,29 @@ TEST(Matmul, ResultsAreIdenticalForAnyThreadCount) {
   EXPECT_EQ(t1, t4);
 }
 
+// The decode GEMV reads weights in place (fused) and larger batches decode a tile first: both must give
+// the same bits, so a token's logits do not depend on how many tokens share its step.
+TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
+  std::mt19937 rng(11);
+  for (const DType dtype : {DType::kF8E4M3, DType::kBF16}) {
+    Fp8Matrix fp8(262, 384 + 5, 128, rng);  // a partial last tile of rows and a column tail
+    std::vector<uint16_t> bf16(262 * (384 + 5));
+    for (auto& b : bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
+    WeightMatrix w = fp8.view;
+    if (dtype == DType::kBF16) w = {DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, 262, 384 + 5};
+    const std::vector<float> x = RandomFloats(3 * w.cols, rng);
+    std::vector<float> batched(3 * w.rows), single(w.rows), single_threads(w.rows);
+    ThreadPool one(1), three(3);
+    Matmul(w, x.data(), 3, batched.data(), one);          // tiled: 3 tokens share each decoded tile
+    Matmul(w, x.data() + w.cols, 1, single.data(), one);  // fused: token 1 alone
+    Matmul(w, x.data() + w.cols, 1, single_threads.data(), three);
+    EXPECT_EQ(single, std::vector<float>(batched.begin() + w.rows, batched.begin() + 2 * w.rows));
+    EXPECT_EQ(single, single_threads);
+    // Negative control: another token's row differs.
+    EXPECT_NE(single, std::vector<float>(batched.begin(), batched.begin() + w.rows));
+  }
+}
+
 TEST(Matmul, DecodesE4m3EdgeCodes) {
   // code -> value, one reason each.
   const struct { uint8_t code; float value; const char* why; } rows[] = {

@@ -1,6 +1,7 @@
-// The HTTP layer against a scripted engine: each request "generates" a fixed list of text pieces, one per
-// step, from its own thread. This pins what a real random-weight model cannot produce on demand: a DSML
-// tool call streamed as OpenAI tool_call deltas, and a client disconnect aborting the request.
+// The HTTP layer against a scripted engine (tests/scripted_engine.h): each request "generates" a fixed list
+// of text pieces, one per step, from its own thread. This pins what a real random-weight model cannot
+// produce on demand: a DSML tool call streamed as OpenAI tool_call deltas, and a client disconnect
+// aborting the request.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "server/http_server.h"
+#include "tests/scripted_engine.h"
 #include "text/tokenizer.h"
 
 namespace sieve::server {
@@ -23,83 +25,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 using namespace std::chrono_literals;
 
-class ScriptedEngine final : public engine::Engine {
- public:
-  ScriptedEngine(std::vector<std::string> pieces, std::chrono::milliseconds step) : pieces_(std::move(pieces)), step_(step) {}
-  ~ScriptedEngine() override { Shutdown(); }
-
-  Status Submit(engine::GenerationRequest request, OutputCallback callback) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    aborted_[request.request_id] = false;
-    threads_.emplace_back([this, request, callback] { Run(request, callback); });
-    return Status::Ok();
-  }
-  void Abort(const std::string& id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    aborted_[id] = true;
-    abort_time_ = std::chrono::steady_clock::now();
-  }
-  engine::EngineStats Stats() const override {
-    engine::EngineStats s;
-    s.num_running = running_.load();
-    return s;
-  }
-  int64_t max_model_len() const override { return 4096; }
-  void Shutdown() override {
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& [id, aborted] : aborted_) aborted = true;
-      threads.swap(threads_);
-    }
-    for (std::thread& t : threads) t.join();
-  }
-  std::optional<std::chrono::steady_clock::time_point> abort_time() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return abort_time_;
-  }
-
- private:
-  void Run(const engine::GenerationRequest& request, const OutputCallback& callback) {
-    ++running_;
-    for (int k = 0; k < request.params.n; ++k) {
-      for (size_t i = 0; i < pieces_.size(); ++i) {
-        std::this_thread::sleep_for(step_);
-        engine::RequestOutput o;
-        o.request_id = request.request_id;
-        o.index = k;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          if (aborted_[request.request_id]) {
-            o.finished = true;
-            o.finish_reason = "abort";
-            callback(o);
-            --running_;
-            return;
-          }
-        }
-        o.new_token_ids = {static_cast<int32_t>(100 + i)};
-        o.text_delta = pieces_[i];
-        o.num_prompt_tokens = static_cast<int64_t>(request.prompt_ids.size());
-        o.num_output_tokens = static_cast<int64_t>(i + 1);
-        if (i + 1 == pieces_.size()) {
-          o.finished = true;
-          o.finish_reason = "stop";
-        }
-        callback(o);
-      }
-    }
-    --running_;
-  }
-
-  const std::vector<std::string> pieces_;
-  const std::chrono::milliseconds step_;
-  std::mutex mu_;
-  std::map<std::string, bool> aborted_;
-  std::vector<std::thread> threads_;
-  std::optional<std::chrono::steady_clock::time_point> abort_time_;
-  std::atomic<int64_t> running_{0};
-};
+using test::ScriptedEngine;
 
 // Cuts `text` into pieces of `size` bytes, never inside a UTF-8 character.
 std::vector<std::string> Pieces(const std::string& text, size_t size) {
@@ -120,7 +46,8 @@ const char* kToolCallText =
 
 class ServerFixture {
  public:
-  ServerFixture(std::vector<std::string> pieces, std::chrono::milliseconds step, std::string api_key = "")
+  ServerFixture(std::vector<std::string> pieces, std::chrono::milliseconds step, std::string api_key = "",
+                int64_t max_request_body_bytes = kDefaultMaxRequestBodyBytes)
       : engine_(std::move(pieces), step), metrics_("tiny") {
     auto tok = text::Tokenizer::LoadFromDir(std::string(SIEVE_SOURCE_DIR) + "/assets/tokenizer");
     EXPECT_TRUE(tok.ok());
@@ -132,7 +59,7 @@ class ServerFixture {
     state_.chat.enable_auto_tool_choice = true;
     state_.metrics = &metrics_;
     state_.api_key = std::move(api_key);
-    http_ = std::make_unique<HttpServer>(state_, 8);
+    http_ = std::make_unique<HttpServer>(state_, 8, max_request_body_bytes);
     auto port = http_->Bind("127.0.0.1", 0);
     EXPECT_TRUE(port.ok());
     port_ = *port;
@@ -242,6 +169,83 @@ TEST(HttpServer, WithoutToolsTheTextIsContent) {
   EXPECT_EQ(body["choices"][0]["finish_reason"], "stop");
 }
 
+// Forced tool choices (the engine's grammar made the text JSON; here a scripted engine plays it): the
+// content becomes tool calls, shaped as vLLM's: named -> finish "stop", required -> finish "tool_calls".
+std::string ForcedRequest(const char* tool_choice, bool stream) {
+  std::string body = ToolRequest(stream);
+  body.insert(body.size() - 1, std::string(R"(,"tool_choice":)") + tool_choice);
+  return body;
+}
+
+// The message a streamed response assembles to (as the SDKs accumulate deltas) and its finish_reason.
+std::pair<Json, std::string> Assemble(const std::string& sse) {
+  Json calls = Json::array();
+  std::string content, finish;
+  for (const std::string& event : SseData(sse)) {
+    if (event == "[DONE]") break;
+    const Json chunk = Json::parse(event);
+    if (chunk["choices"].empty()) continue;
+    const Json& choice = chunk["choices"][0];
+    if (!choice["finish_reason"].is_null()) finish = choice["finish_reason"];
+    if (choice["delta"].contains("content")) content += choice["delta"]["content"].get<std::string>();
+    for (const Json& d : choice["delta"].value("tool_calls", Json::array())) {
+      const size_t i = d["index"];
+      if (calls.size() <= i) calls.push_back({{"id", ""}, {"name", ""}, {"arguments", ""}});
+      if (d.contains("id")) calls[i]["id"] = d["id"];
+      if (d["function"].contains("name")) calls[i]["name"] = calls[i]["name"].get<std::string>() + d["function"]["name"].get<std::string>();
+      calls[i]["arguments"] = calls[i]["arguments"].get<std::string>() + d["function"]["arguments"].get<std::string>();
+    }
+  }
+  return {{{"content", content}, {"tool_calls", calls}}, finish};
+}
+
+TEST(HttpServer, NamedToolChoiceContentBecomesTheCall) {
+  ServerFixture server(Pieces(R"({"city": "Paris"})", 4), 0ms);
+  const char* choice = R"({"type":"function","function":{"name":"get_weather"}})";
+  auto whole = server.Client().Post("/v1/chat/completions", ForcedRequest(choice, false), "application/json");
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  const Json body = Json::parse(whole->body);
+  const Json& message = body["choices"][0]["message"];
+  ASSERT_EQ(message["tool_calls"].size(), 1u) << whole->body;
+  EXPECT_EQ(message["tool_calls"][0]["function"]["name"], "get_weather");
+  EXPECT_EQ(message["tool_calls"][0]["function"]["arguments"], R"({"city": "Paris"})");
+  EXPECT_TRUE(message["content"].is_null());
+  EXPECT_EQ(body["choices"][0]["finish_reason"], "stop");
+
+  auto streamed = server.Client().Post("/v1/chat/completions", ForcedRequest(choice, true), "application/json");
+  ASSERT_TRUE(streamed);
+  const auto [assembled, finish] = Assemble(streamed->body);
+  EXPECT_EQ(assembled["content"], "");
+  ASSERT_EQ(assembled["tool_calls"].size(), 1u) << streamed->body;
+  EXPECT_EQ(assembled["tool_calls"][0]["name"], "get_weather");
+  EXPECT_NE(assembled["tool_calls"][0]["id"], "");
+  EXPECT_EQ(assembled["tool_calls"][0]["arguments"], R"({"city": "Paris"})");
+  EXPECT_EQ(finish, "stop");
+}
+
+TEST(HttpServer, RequiredToolChoiceListBecomesCalls) {
+  ServerFixture server(Pieces(R"([{"name": "get_weather", "parameters": {"city":"Paris"}}])", 6), 0ms);
+  auto whole = server.Client().Post("/v1/chat/completions", ForcedRequest(R"("required")", false), "application/json");
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  const Json body = Json::parse(whole->body);
+  const Json& calls = body["choices"][0]["message"]["tool_calls"];
+  ASSERT_EQ(calls.size(), 1u) << whole->body;
+  EXPECT_EQ(calls[0]["function"]["name"], "get_weather");
+  EXPECT_EQ(calls[0]["function"]["arguments"], R"({"city": "Paris"})");
+  EXPECT_EQ(body["choices"][0]["finish_reason"], "tool_calls");
+
+  auto streamed = server.Client().Post("/v1/chat/completions", ForcedRequest(R"("required")", true), "application/json");
+  ASSERT_TRUE(streamed);
+  const auto [assembled, finish] = Assemble(streamed->body);
+  EXPECT_EQ(assembled["content"], "") << "the list is not content";
+  ASSERT_EQ(assembled["tool_calls"].size(), 1u) << streamed->body;
+  EXPECT_EQ(assembled["tool_calls"][0]["name"], "get_weather");
+  EXPECT_EQ(assembled["tool_calls"][0]["arguments"], R"({"city": "Paris"})");
+  EXPECT_EQ(finish, "tool_calls");
+}
+
 TEST(HttpServer, ClientDisconnectAbortsWithinAStep) {
   ServerFixture server(std::vector<std::string>(2000, "x"), 5ms);
   // A raw client: send a streaming request, read until the first event, close the socket.
@@ -297,10 +301,37 @@ TEST(HttpServer, UnknownRouteAndMalformedJsonAreOpenAiErrors) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_TRUE(Json::parse(missing->body)["error"].contains("message"));
+  // The path is percent-decoded before routing: byte 0x88 alone is invalid UTF-8 and is quoted in the
+  // message (it used to make the JSON serializer throw and end the process; fuzz/http_handler_fuzz.cpp).
+  auto invalid_utf8 = c.Get("/%88");
+  ASSERT_TRUE(invalid_utf8);
+  EXPECT_EQ(invalid_utf8->status, 404);
+  EXPECT_NE(Json::parse(invalid_utf8->body)["error"]["message"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos)
+      << invalid_utf8->body;
   auto malformed = c.Post("/v1/chat/completions", "{\"messages\": [", "application/json");
   ASSERT_TRUE(malformed);
   EXPECT_EQ(malformed->status, 400);
   EXPECT_EQ(Json::parse(malformed->body)["error"]["type"], "invalid_request_error");
+}
+
+// --max-request-body-bytes: a body of exactly the limit is served, one byte more gets 413 before any
+// handler runs (the server reads no further), and the server answers the next request.
+TEST(HttpServer, RequestBodyLimitIsInclusive) {
+  constexpr int64_t kLimit = 1024;
+  ServerFixture server({"ok"}, 0ms, "", kLimit);
+  httplib::Client c = server.Client();
+  const std::string request = R"({"prompt":"a","max_tokens":1})";
+  const std::string at_limit = request + std::string(kLimit - request.size(), ' ');  // JSON allows trailing space
+  auto served = c.Post("/v1/completions", at_limit, "application/json");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200) << served->body;
+  auto too_long = c.Post("/v1/completions", at_limit + " ", "application/json");
+  ASSERT_TRUE(too_long);
+  EXPECT_EQ(too_long->status, 413);
+  EXPECT_TRUE(Json::parse(too_long->body)["error"].contains("message")) << too_long->body;
+  auto after = c.Post("/v1/completions", request, "application/json");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
 }
 
 }  // namespace

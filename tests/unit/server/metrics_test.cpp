@@ -39,5 +39,21 @@ TEST(ServerMetrics, VllmNamesFromStatsAndFinishedRequests) {
   EXPECT_EQ(text.find("vllm:num_requests_running{model_name=\"tiny\"} 0\n"), std::string::npos);  // negative control
 }
 
+TEST(ServerMetrics, SpecDecodeCountersOnlyWhenSpeculating) {
+  ServerMetrics m("tiny");
+  engine::EngineStats s;
+  EXPECT_EQ(m.Render(s).find("spec_decode"), std::string::npos);
+  s.spec_num_drafts = 10;
+  s.spec_num_draft_tokens = 20;
+  s.spec_num_accepted_tokens = 13;
+  s.spec_accepted_per_pos = {8, 5};
+  const std::string text = m.Render(s);
+  EXPECT_NE(text.find("vllm:spec_decode_num_drafts_total{model_name=\"tiny\"} 10\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("vllm:spec_decode_num_draft_tokens_total{model_name=\"tiny\"} 20\n"), std::string::npos);
+  EXPECT_NE(text.find("vllm:spec_decode_num_accepted_tokens_total{model_name=\"tiny\"} 13\n"), std::string::npos);
+  EXPECT_NE(text.find("vllm:spec_decode_num_accepted_tokens_per_pos_total{model_name=\"tiny\",position=\"1\"} 5\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace sieve::server

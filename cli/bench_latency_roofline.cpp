@@ -1,0 +1,126 @@
+// Shared pieces of the offline benchmarks (see bench_latency_roofline.h).
+#include "cli/bench_latency_roofline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <set>
+
+#include "cli/subcommands.h"
+#include "engine/engine_flags.h"
+#include "kernels/machine_limits.h"
+#include "kernels/thread_pool.h"
+
+namespace sieve::cli {
+
+using Clock = std::chrono::steady_clock;
+
+void AddOfflineBenchFlags(CLI::App& cmd, OfflineBenchArgs* a) {
+  cmd.add_option("--model", a->model_dir, "Checkpoint folder")->required();
+  cmd.add_option("--threads", a->threads, "Model threads, pinned one per core (0: one per physical core)")
+      ->capture_default_str();
+  cmd.add_flag("--dense-attention", a->dense_attention,
+               "Attend to every cached token (ignore the DSA indexer), to measure what DSA saves");
+  cmd.add_option("--probe-mib", a->probe_mib, "Buffer of the read-bandwidth probe in MiB (far above the caches)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
+  engine::AddEngineFlags(cmd, &a->engine);
+}
+
+int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options) {
+  const int64_t block = std::max<int64_t>(1, options.block_size);
+  return (tokens + block - 1) / block * block;
+}
+
+StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a) {
+  OfflineBench b;
+  b.threads = a.threads > 0 ? a.threads : kernels::ThreadPool::DefaultThreadCount();
+  SIEVE_ASSIGN_OR_RETURN(b.kv_dtype, model::ParseKvCacheDtype(a.engine.kv_cache_dtype));
+  const auto start = Clock::now();
+  SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(a.model_dir));
+  SIEVE_ASSIGN_OR_RETURN(auto m, model::Model::Load(std::move(ckpt),
+                                                    {.num_threads = b.threads, .dense_attention = a.dense_attention}));
+  b.load_s = std::chrono::duration<double>(Clock::now() - start).count();
+  b.model = std::move(m);
+  {
+    // The probes run on their own pool of the same size, pinned the same way, before the engine starts.
+    kernels::ThreadPool pool(b.threads);
+    b.read_bytes_per_s = kernels::MeasureReadBandwidth(pool, a.probe_mib << 20, 5).best;
+    b.fma_flops_per_s = kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
+  }
+  SIEVE_ASSIGN_OR_RETURN(b.engine, engine::Engine::Create(b.model, nullptr, a.engine));
+  return b;
+}
+
+std::vector<std::vector<int32_t>> RandomPromptIds(int64_t count, int64_t len, int64_t vocab, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(std::min<int64_t>(10000, vocab) - 1));
+  std::vector<std::vector<int32_t>> prompts(count);
+  for (auto& p : prompts)
+    for (int64_t i = 0; i < len; ++i) p.push_back(id(rng));
+  return prompts;
+}
+
+StatusOr<double> RunToCompletion(engine::Engine& e, const std::vector<std::vector<int32_t>>& prompts, int n,
+                                 int64_t output_len, const std::string& id_prefix, double* first_tokens_s) {
+  std::mutex mu;
+  std::condition_variable done;
+  const int64_t choices = static_cast<int64_t>(prompts.size()) * n;
+  int64_t finished = 0;
+  std::set<std::pair<std::string, int>> started;
+  Clock::time_point last_first_token;
+  const auto start = Clock::now();
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    engine::GenerationRequest r;
+    r.request_id = fmt::format("{}-{}", id_prefix, i);
+    r.prompt_ids = prompts[i];
+    r.params.n = n;
+    r.params.temperature = 1.0;
+    r.params.top_p = 1.0;
+    r.params.ignore_eos = true;
+    r.params.max_tokens = static_cast<int>(output_len);
+    const Status s = e.Submit(std::move(r), [&](const engine::RequestOutput& o) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!o.new_token_ids.empty() && started.insert({o.request_id, o.index}).second) last_first_token = Clock::now();
+      if (o.finished && ++finished == choices) done.notify_one();
+    });
+    if (!s.ok()) {
+      e.Shutdown();  // the callbacks above refer to this frame: stop them before returning
+      return s;
+    }
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  done.wait(lock, [&] { return finished == choices; });
+  *first_tokens_s = std::chrono::duration<double>(last_first_token - start).count();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double RooflineSeconds(const OfflineBench& b, const model::StepCost& cost) {
+  return std::max(cost.bytes() / b.read_bytes_per_s, cost.flops / b.fma_flops_per_s);
+}
+
+void PrintMachineLimits(const OfflineBench& b) {
+  std::printf("Machine limits (%d threads, measured in this run): read %.2f GB/s, FP32 FMA %.1f GFLOP/s; "
+              "model load %.2f s\n",
+              b.threads, b.read_bytes_per_s / 1e9, b.fma_flops_per_s / 1e9, b.load_s);
+}
+
+int FinishOfflineBench(OfflineBench& b, const std::string& output_json, const nlohmann::json& results) {
+  int exit_code = 0;
+  if (!output_json.empty()) {
+    std::ofstream f(output_json);
+    f << results.dump(4) << "\n";
+    if (!f) {
+      PrintError("cannot write " + output_json);
+      exit_code = 1;
+    }
+  }
+  b.engine->Shutdown();
+  return exit_code;
+}
+
+}  // namespace sieve::cli

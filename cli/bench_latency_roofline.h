@@ -1,0 +1,68 @@
+// What `sieve bench latency` and `sieve bench throughput` share: the in-process engine on a model folder,
+// vLLM's random prompts, the machine limits measured in the same run, and Sieve's roofline line (a speed
+// as a fraction of what this machine's read bandwidth / FMA peak allow; docs/performance.md).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "model/model.h"
+#include "model/step_cost.h"
+
+namespace sieve::cli {
+
+struct OfflineBenchArgs {
+  std::string model_dir;
+  int threads = 0;               // 0: one per physical core
+  bool dense_attention = false;  // ignore the DSA indexer (to show what it saves)
+  int64_t probe_mib = 1024;      // read-bandwidth probe buffer
+  engine::EngineOptions engine;
+};
+
+// Adds --model, --threads, --dense-attention, --probe-mib and the engine flags.
+void AddOfflineBenchFlags(CLI::App& cmd, OfflineBenchArgs* a);
+
+struct OfflineBench {
+  std::shared_ptr<model::Model> model;
+  std::unique_ptr<engine::Engine> engine;
+  int threads = 0;
+  double load_s = 0;              // checkpoint open + model ready
+  double read_bytes_per_s = 0;    // best pass of the read-bandwidth probe
+  double fma_flops_per_s = 0;     // best pass of the FMA probe
+  model::KvCacheDtype kv_dtype = model::KvCacheDtype::kF32;
+};
+
+// `tokens` rounded up to whole KV blocks: the engine sizes its cache as max_num_seqs x max_model_len tokens,
+// and each sequence occupies whole blocks, so an unrounded length would leave room for fewer sequences.
+int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options);
+
+// Loads the model, measures the limits on a pool of the same thread count, then starts the engine.
+StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a);
+
+// `count` prompts of `len` ids drawn uniformly from [0, min(10000, vocab)) (vLLM: np.random.randint(10000)).
+std::vector<std::vector<int32_t>> RandomPromptIds(int64_t count, int64_t len, int64_t vocab, std::mt19937_64& rng);
+
+// Runs every request to completion (ignore_eos, temperature 1, top_p 1 as vLLM's benches) and returns
+// the wall time; *first_tokens_s gets the time at which every choice had its first token (the prefill).
+StatusOr<double> RunToCompletion(engine::Engine& e, const std::vector<std::vector<int32_t>>& prompts, int n,
+                                 int64_t output_len, const std::string& id_prefix, double* first_tokens_s);
+
+// The time the machine needs at least for a step of this cost: the larger of bytes / bandwidth and
+// FLOPs / FMA peak.
+double RooflineSeconds(const OfflineBench& b, const model::StepCost& cost);
+
+// Prints the limits line: "Machine limits (N threads, measured in this run): read X GB/s, FP32 FMA Y GFLOP/s".
+void PrintMachineLimits(const OfflineBench& b);
+
+// The end of a run: writes `results` to `output_json` (when given), shuts the engine down, and returns the
+// subcommand's exit code (1 with one line when the file cannot be written).
+int FinishOfflineBench(OfflineBench& b, const std::string& output_json, const nlohmann::json& results);
+
+}  // namespace sieve::cli

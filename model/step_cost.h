@@ -1,0 +1,42 @@
+// StepCost: the bytes one forward step must read and the FLOPs it must do, counted from the config
+// alone (the tensor table in model/tensor_names.h, the KV layout in model/paged_kv_cache.h), so that a
+// measured speed can be shown as a fraction of the machine's limits (docs/performance.md). The counts
+// are the minimum the maths needs, not what a given kernel happens to touch:
+//   - weights: every tensor of the decoder layers, the final norm and lm_head, read once per step (each
+//     weight byte serves all tokens of the step); one embedding row per token; routed experts only for
+//     the distinct experts the step touches; FP8 linears at 1 byte + their F32 128x128 block scales;
+//   - KV: per sequence, the latent + rope key of the keys attention uses (top-k with DSA, all causal
+//     keys with dense attention) and, when the context exceeds index_topk, every indexer key once;
+//   - FLOPs: 2 per multiply-add of every projection for every token (lm_head only for the rows that
+//     need logits), absorbed MLA at 2 x (kv_lora + rope) + 2 x kv_lora per head and key, the indexer at
+//     2 x index_head_dim per head and key when it has to select (DeepSeek-V3.2-Exp inference/model.py).
+#pragma once
+
+#include <cstdint>
+
+#include "model/config.h"
+#include "model/paged_kv_cache.h"
+
+namespace sieve::model {
+
+struct StepShape {
+  int64_t num_seqs = 1;
+  int64_t new_tokens = 1;   // per sequence: 1 for a decode step, the prompt length for a prefill
+  int64_t context_len = 1;  // per sequence, after this step (cached + new tokens)
+  KvCacheDtype kv_dtype = KvCacheDtype::kF32;
+  bool dense_attention = false;
+  // Distinct routed experts one MoE layer reads in this step; -1: every token's experts are distinct
+  // (min(n_routed_experts, tokens x num_experts_per_tok)), the bound for random routing.
+  int64_t distinct_experts = -1;
+};
+
+struct StepCost {
+  double weight_bytes = 0;
+  double kv_bytes = 0;
+  double flops = 0;
+  double bytes() const { return weight_bytes + kv_bytes; }
+};
+
+StepCost CountStepCost(const ModelConfig& config, const StepShape& shape);
+
+}  // namespace sieve::model
