@@ -13,7 +13,10 @@ for bin in build-fuzz/fuzz/*_fuzz; do
   work=$(mktemp -d)
   [[ -d $corpus ]] && cp -r "$corpus"/. "$work"/
   echo "fuzz: $name for ${seconds}s"
-  "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 "$work" 2>&1 | tail -n 3
+  # A finding is written to build-fuzz/artifacts/ (reproduce: "$bin" FILE), never into the source tree.
+  mkdir -p build-fuzz/artifacts
+  "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix=build-fuzz/artifacts/"$name"- "$work" 2>&1 | tail -n 3
   rm -rf "$work"
 done
 echo "fuzz: all targets ran without a crash"
