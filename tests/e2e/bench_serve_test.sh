@@ -9,14 +9,8 @@
 set -euo pipefail
 sieve=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/../lib/sieve_server.sh"
+sieve_workspace
 status=0
 fail() { echo "FAIL $*"; status=1; }
 

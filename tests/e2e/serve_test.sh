@@ -10,15 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [[ ! -d $here/node_modules/openai ]]; then
   (cd "$here" && timeout 300 npm ci --no-audit --no-fund >/dev/null) || { echo "npm install failed"; exit 1; }
 fi
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 source "$here/../lib/sieve_server.sh"
+sieve_workspace
+
 timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 1 >/dev/null 2>&1
 
 status=0

@@ -6,14 +6,8 @@
 set -euo pipefail
 sieve=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$here/../lib/sieve_server.sh"
+sieve_workspace
 timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 2 >/dev/null 2>&1
 status=0
 

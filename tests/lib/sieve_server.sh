@@ -1,5 +1,17 @@
 # Shared by the e2e and stress scripts (source it): start `sieve serve` on a free loopback port, stop it.
-# The caller sets $sieve (the binary) and an array `pids` that its EXIT trap kills with -9.
+# The caller sets $sieve (the binary) and calls sieve_workspace first.
+
+# sieve_workspace: a temporary folder $work and a list $pids of started servers; on exit every server
+# still running is killed with -9 and the folder is removed.
+sieve_workspace() {
+  work=$(mktemp -d)
+  pids=()
+  trap sieve_cleanup EXIT
+}
+sieve_cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 
 # sieve_start_server MODEL_DIR LOG [serve flags...]: sets $pid and $base once /health answers (60 s).
 sieve_start_server() {

@@ -7,19 +7,13 @@ set -euo pipefail
 sieve=$(realpath "$1")
 clients=${2:-64}
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/../lib/sieve_server.sh"
+sieve_workspace
 status=0
 fail() { echo "FAIL $*"; status=1; }
 
 timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 1 >/dev/null 2>&1
 
-source "$here/../lib/sieve_server.sh"
 # All stress servers share the tiny checkpoint, two threads, a fixed seed and an API key.
 start_server() {
   local log=$1
