@@ -28,8 +28,8 @@ if [[ "${SIEVE_RUN_TSAN:-0}" == 1 ]]; then
   # (SIEVE_RUN_TSAN=1): a third full sanitizer build would take the default tier past CI's time on 2 cores.
   scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIEVE_TSAN=ON -DSIEVE_BUILD_BENCH=OFF
   start=$SECONDS
-  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-  (cd build-tsan && ctest --output-on-failure -j "$(nproc)" -L unit -R '^(Engine|CacheAdmission|HttpServer)' \
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
+  (cd build-tsan && ctest --output-on-failure -j "$(nproc)" -L unit -R '^(Engine|CacheAdmission|SpeculativeEngine|HttpServer)' \
      --timeout 900) 2>&1 | tee "$logs/tsan.log" || status=1
   timeout 900 tests/stress/stress_test.sh build-tsan/sieve "${SIEVE_SANITIZER_STRESS_CLIENTS_TSAN:-8}" || status=1
   unset TSAN_OPTIONS
