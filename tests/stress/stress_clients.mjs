@@ -225,6 +225,33 @@ const longStream = JSON.stringify({ model, prompt: 'go', max_tokens: 300, ignore
     else if (res.status === want) { f.completed++; }
     else { f.errored++; console.log(`  ${name}: got ${res.status}, want ${want}: ${text.slice(0, 200)}`); }
   }
+  // Nothing a request says may make the server read a file: a model name, a schema $ref and a URL path
+  // that name /etc/passwd are refused without its contents appearing anywhere in the answer.
+  const fileCases = [
+    ['model name as a path', '/v1/completions', JSON.stringify({ model: '../../../../etc/passwd', prompt: 'x', max_tokens: 2 }), 404],
+    ['schema $ref to a file', '/v1/chat/completions', JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], max_tokens: 2,
+      response_format: { type: 'json_schema', json_schema: { name: 'f', schema: { $ref: 'file:///etc/passwd' } } } }), 400],
+  ];
+  for (const [name, path, body, want] of fileCases) {
+    f.tried++;
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: auth, body });
+    const text = await res.text();
+    if (res.status >= 500) { f.server_errors++; f.lost++; }
+    else if (res.status === want && !text.includes('root:')) { f.completed++; }
+    else { f.errored++; console.log(`  ${name}: got ${res.status}, want ${want}: ${text.slice(0, 200)}`); }
+  }
+  {  // a raw request line: fetch would normalize the dot segments away
+    f.tried++;
+    const answer = await new Promise((resolve) => {
+      const s = net.connect(Number(url.port), url.hostname, () => s.end(`GET /%2e%2e/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.Authorization}\r\nConnection: close\r\n\r\n`));
+      let got = '';
+      s.on('data', (d) => { got += d; });
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+    });
+    if (/^HTTP\/1\.1 404/.test(answer) && !answer.includes('root:')) f.completed++;
+    else { f.errored++; console.log(`  dot-segment path: ${answer.slice(0, 200)}`); }
+  }
   const ok = (await fetch(`${base}/v1/models`, { headers: auth })).status === 200;
   f.note = 'completed = got the expected status';
   f.expect = () => ok && f.errored === 0;
