@@ -3,6 +3,9 @@
 // one sequence through the model directly (prefill, then one decode step per token through the paged KV
 // cache). Prints the continuation on stdout (text when DIR has a tokenizer.json, then the ids), tokens/s
 // on stderr; --json prints {"ids": [...], "text": "..."} ("text" only with a tokenizer).
+// Under mpirun with --tensor-parallel-size/--tp, --data-parallel-size/--dp or --enable-expert-parallel/--ep
+// every rank computes its share of each step (docs/parallelism.md); rank 0 samples, shares the token and
+// prints. DP replicas each run the same prompt (the routed experts are summed over the whole world).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/parallel_session.h"
 #include "cli/subcommands.h"
 #include "model/model.h"
+#include "parallel/parallel_flags.h"
 #include "text/tokenizer.h"
 
 namespace sieve::cli {
@@ -33,6 +38,7 @@ struct GenerateArgs {
   bool ignore_eos = false;
   std::string kv_cache_dtype = "auto";
   std::string numerics = "fp32";
+  parallel::ParallelConfig parallel;
 };
 
 StatusOr<std::vector<int32_t>> ParseIds(const std::string& text) {
@@ -66,22 +72,33 @@ int32_t Sample(const float* logits, int64_t vocab, double temperature, std::mt19
 // Runs the command; returns the exit code (1 runtime, 2 usage).
 int RunGenerate(const GenerateArgs& a) {
   namespace fs = std::filesystem;
+  std::unique_ptr<ParallelSession> session_ptr;
+  const Status started = ParallelSession::Start(a.parallel, &session_ptr);
+  const ParallelSession& session = *session_ptr;
+  // Every rank meets the same errors (same flags and files), so rank 0 alone reports them.
+  auto report = [&](const std::string& message) {
+    if (session.is_root()) PrintError(message);
+  };
+  if (!started.ok()) {
+    report(started.message());
+    return 2;
+  }
   if (a.prompt.empty() == a.prompt_ids.empty()) {
-    PrintError("give exactly one of --prompt and --prompt-ids");
+    report("give exactly one of --prompt and --prompt-ids");
     return 2;
   }
   std::vector<int32_t> prompt;
   if (!a.prompt_ids.empty()) {
     auto ids = ParseIds(a.prompt_ids);
     if (!ids.ok()) {
-      PrintError(ids.status().message());
+      report(ids.status().message());
       return 2;
     }
     prompt = *ids;
   }
   auto ckpt = model::Checkpoint::Open(a.model_dir);
   if (!ckpt.ok()) {
-    PrintError(ckpt.status().message());
+    report(ckpt.status().message());
     return 1;
   }
   const model::ModelConfig config = (*ckpt)->config();
@@ -90,14 +107,14 @@ int RunGenerate(const GenerateArgs& a) {
   if (fs::exists(tokenizer_path)) {
     auto t = text::Tokenizer::Load(tokenizer_path.string());
     if (!t.ok()) {
-      PrintError(t.status().message());
+      report(t.status().message());
       return 1;
     }
     tokenizer = std::move(t).value();
   }
   if (!a.prompt.empty()) {
     if (!tokenizer) {
-      PrintError(a.model_dir + ": no tokenizer.json; use --prompt-ids");
+      report(a.model_dir + ": no tokenizer.json; use --prompt-ids");
       return 1;
     }
     prompt = {static_cast<int32_t>(config.bos_token_id)};  // raw completion: BOS + text, as the reference
@@ -105,22 +122,24 @@ int RunGenerate(const GenerateArgs& a) {
   }
   for (int32_t id : prompt)
     if (id >= config.vocab_size) {
-      PrintError("prompt token id " + std::to_string(id) + " >= the model's vocab_size " + std::to_string(config.vocab_size));
+      report("prompt token id " + std::to_string(id) + " >= the model's vocab_size " + std::to_string(config.vocab_size));
       return 2;
     }
   if (a.max_tokens < 1 || static_cast<int64_t>(prompt.size()) + a.max_tokens > config.max_position_embeddings) {
-    PrintError("--max-tokens must be >= 1 and prompt + max-tokens <= max_position_embeddings (" +
+    report("--max-tokens must be >= 1 and prompt + max-tokens <= max_position_embeddings (" +
                std::to_string(config.max_position_embeddings) + ")");
     return 2;
   }
   auto kv_dtype = model::ParseKvCacheDtype(a.kv_cache_dtype);
   if (!kv_dtype.ok()) {
-    PrintError(kv_dtype.status().message());
+    report(kv_dtype.status().message());
     return 2;
   }
-  auto loaded = model::Model::Load(std::move(ckpt).value(), {.num_threads = a.threads});
+  model::ModelOptions options{.num_threads = a.threads};
+  session.Configure(&options);
+  auto loaded = model::Model::Load(std::move(ckpt).value(), options);
   if (!loaded.ok()) {
-    PrintError(loaded.status().message());
+    report(loaded.status().message());
     return 1;
   }
   model::Model& m = **loaded;
@@ -142,16 +161,18 @@ int RunGenerate(const GenerateArgs& a) {
     const auto t0 = Clock::now();
     model::ForwardOutput out;
     if (Status s = m.Forward(batch, cache, &out); !s.ok()) {
-      PrintError(s.message());
+      report(s.message());
       return 1;
     }
     (out_ids.empty() ? prefill_s : decode_s) += std::chrono::duration<double>(Clock::now() - t0).count();
-    const int32_t next = Sample(out.logits.ptr(), config.vocab_size, a.temperature, rng);
+    int32_t next = session.is_root() ? Sample(out.logits.ptr(), config.vocab_size, a.temperature, rng) : 0;
+    if (Status s = session.ShareToken(&next); !s.ok()) parallel::AbortJob(s);
     out_ids.push_back(next);
     if (next == config.eos_token_id && !a.ignore_eos) break;
     chunk.start_pos += static_cast<int64_t>(chunk.token_ids.size());
     chunk.token_ids = {next};
   }
+  if (!session.is_root()) return 0;
   const std::string text = tokenizer ? tokenizer->Decode(out_ids, /*skip_special_tokens=*/true) : "";
   if (a.json) {
     nlohmann::json j = {{"ids", out_ids}};
@@ -184,6 +205,7 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
   cmd->add_option("--kv-cache-dtype", a->kv_cache_dtype, "auto (fp32), bf16 or fp8")->capture_default_str();
   // fp32 activations and accumulation (matches the fp32 goldens); the only mode so far.
   cmd->add_option("--numerics", a->numerics, "Activation numerics")->capture_default_str()->check(CLI::IsMember({"fp32"}));
+  parallel::AddParallelFlags(*cmd, &a->parallel);
   cmd->callback([a, exit_code] { *exit_code = RunGenerate(*a); });
 }
 

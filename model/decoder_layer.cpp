@@ -2,21 +2,22 @@
 #include "model/decoder_layer.h"
 
 #include "kernels/norm.h"
+#include "model/group_sum.h"
 #include "model/tensor_names.h"
 #include "model/weight_views.h"
 
 namespace sieve::model {
 
-DecoderLayer::DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope)
+DecoderLayer::DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard)
     : hidden_(ckpt.config().hidden_size),
       eps_(static_cast<float>(ckpt.config().rms_norm_eps)),
       attn_norm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "input_layernorm.weight"))),
       ffn_norm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "post_attention_layernorm.weight"))),
-      attn_(ckpt, layer, rope) {
+      attn_(ckpt, layer, rope, shard) {
   if (ckpt.config().is_moe_layer(layer))
-    moe_ = std::make_unique<Moe>(ckpt, LayerPrefix(layer) + "mlp");
+    moe_ = std::make_unique<Moe>(ckpt, LayerPrefix(layer) + "mlp", shard);
   else
-    mlp_ = std::make_unique<Mlp>(ckpt, LayerPrefix(layer) + "mlp");
+    mlp_ = std::make_unique<Mlp>(ckpt, LayerPrefix(layer) + "mlp", shard.dense_intermediate);
 }
 
 void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer, PagedKvCache& cache,
@@ -29,13 +30,14 @@ void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer
   kernels::RmsNorm(h, ffn_norm_.data(), n, hidden_, eps_, x.data());
   if (moe_) {
     Routing routing;
-    moe_->Forward(x.data(), n, y.data(), *ctx.pool, ctx.trace ? &routing : nullptr);
+    moe_->Forward(x.data(), n, y.data(), ctx, ctx.trace ? &routing : nullptr);
     if (ctx.trace) {
       ctx.trace->moe_expert_ids[cache_layer] = routing.experts;
       ctx.trace->moe_expert_weights[cache_layer] = routing.weights;
     }
   } else {
     mlp_->Forward(x.data(), n, y.data(), *ctx.pool);
+    GroupSum(ctx.attention_group, y.data(), n * hidden_);  // row-parallel down_proj
   }
   for (int64_t i = 0; i < n * hidden_; ++i) h[i] += y[i];
 }

@@ -8,14 +8,15 @@
 
 #include "model/mla_attention.h"
 #include "model/mlp.h"
+#include "model/model_shard.h"
 #include "model/moe.h"
 
 namespace sieve::model {
 
 class DecoderLayer {
  public:
-  // `layer`: checkpoint layer index (the MTP block is layer num_hidden_layers).
-  DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope);
+  // `layer`: checkpoint layer index (the MTP block is layer num_hidden_layers); `shard`: this rank's part.
+  DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard);
   // h [n, hidden], updated in place (the residual stream).
   void Forward(const StepTokens& step, float* h, int64_t cache_layer, PagedKvCache& cache,
                const ForwardContext& ctx) const;
@@ -25,7 +26,7 @@ class DecoderLayer {
   float eps_;
   std::vector<float> attn_norm_, ffn_norm_;  // input_layernorm, post_attention_layernorm [hidden]
   MlaAttention attn_;
-  std::unique_ptr<Mlp> mlp_;  // dense layers
+  std::unique_ptr<Mlp> mlp_;  // dense layers (this rank's intermediate slice)
   std::unique_ptr<Moe> moe_;  // MoE layers
 };
 

@@ -37,10 +37,20 @@ StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const Checkpoint> c
   if (options.enable_mtp && c.num_nextn_predict_layers == 0)
     return Status::FailedPrecondition(checkpoint->dir() + ": MTP requested but num_nextn_predict_layers is 0");
   // ParseModelConfig has checked the rest (index_head_dim a power of two above qk_rope_head_dim, groups).
-  return std::unique_ptr<Model>(new DeepseekModel(std::move(checkpoint), options));
+  const parallel::ParallelLayout& l = options.layout;
+  auto group_fits = [](const parallel::Communicator* group, int size) {
+    return size == 1 ? group == nullptr || group->size() == 1 : group != nullptr && group->size() == size;
+  };
+  if (!group_fits(options.attention_group, l.attn_tp_size) || !group_fits(options.moe_group, l.world_size))
+    return Status::InvalidArgument("ModelOptions: the attention group must have attn_tp_size (" +
+                                   std::to_string(l.attn_tp_size) + ") ranks and the MoE group world_size (" +
+                                   std::to_string(l.world_size) + ")");
+  SIEVE_ASSIGN_OR_RETURN(const ModelShard shard, ModelShard::Create(c, l));
+  return std::unique_ptr<Model>(new DeepseekModel(std::move(checkpoint), options, shard));
 }
 
-DeepseekModel::DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options)
+DeepseekModel::DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options,
+                             const ModelShard& shard)
     : checkpoint_(std::move(checkpoint)),
       options_(options),
       pool_(std::make_unique<kernels::ThreadPool>(options.num_threads)),
@@ -49,15 +59,16 @@ DeepseekModel::DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const
       lm_head_(DenseMatrix(checkpoint_->Get("lm_head.weight"))),
       final_norm_(FloatVector(checkpoint_->Get("model.norm.weight"))) {
   const ModelConfig& c = checkpoint_->config();
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) layers_.push_back(std::make_unique<DecoderLayer>(*checkpoint_, l, rope_));
-  if (options.enable_mtp) mtp_ = std::make_unique<MtpLayer>(*checkpoint_, c.num_hidden_layers, rope_);
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+    layers_.push_back(std::make_unique<DecoderLayer>(*checkpoint_, l, rope_, shard));
+  if (options.enable_mtp) mtp_ = std::make_unique<MtpLayer>(*checkpoint_, c.num_hidden_layers, rope_, shard);
 }
 
 int64_t DeepseekModel::num_cache_layers() const { return config().num_hidden_layers + (mtp_ ? 1 : 0); }
 
 ForwardContext DeepseekModel::Context() const {
   if (options_.trace) options_.trace->Reset(num_cache_layers());
-  return {pool_.get(), options_.dense_attention, options_.trace};
+  return {pool_.get(), options_.dense_attention, options_.trace, options_.attention_group, options_.moe_group};
 }
 
 Status DeepseekModel::Forward(const ForwardBatch& batch, PagedKvCache& cache, ForwardOutput* out) {

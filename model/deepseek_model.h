@@ -15,7 +15,8 @@ namespace sieve::model {
 
 class DeepseekModel final : public Model {
  public:
-  DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options);
+  // `shard`: this rank's part of options.layout (ModelShard::Create, checked by Model::Load).
+  DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const ModelOptions& options, const ModelShard& shard);
 
   const ModelConfig& config() const override { return checkpoint_->config(); }
   int64_t num_cache_layers() const override;

@@ -10,6 +10,7 @@
 #include "kernels/index_score.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
+#include "model/group_sum.h"
 #include "model/weight_views.h"
 
 namespace sieve::model {
@@ -17,17 +18,22 @@ namespace sieve::model {
 namespace {
 // The reference's `LayerNorm(head_dim)` keeps its default eps, independent of rms_norm_eps.
 constexpr float kKeyNormEps = 1e-6f;
+// Query tokens whose scores are held (and summed over the attention-TP group) at once: bounds a long
+// prefill's score buffer to this many rows of the context.
+constexpr int64_t kScoreChunkTokens = 64;
 }  // namespace
 
-Indexer::Indexer(const Checkpoint& ckpt, const std::string& prefix, const YarnRope& rope)
+Indexer::Indexer(const Checkpoint& ckpt, const std::string& prefix, const YarnRope& rope, parallel::ShardRange heads)
     : rope_(rope),
-      wq_b_(LinearMatrix(ckpt.Linear(prefix + ".wq_b"))),
+      wq_b_(LinearMatrix(ckpt.Linear(prefix + ".wq_b"))
+                .Rows(heads.begin * ckpt.config().index_head_dim, heads.count * ckpt.config().index_head_dim)),
       wk_(LinearMatrix(ckpt.Linear(prefix + ".wk"))),
-      weights_proj_(DenseMatrix(ckpt.Get(prefix + ".weights_proj.weight"))),
+      weights_proj_(DenseMatrix(ckpt.Get(prefix + ".weights_proj.weight")).Rows(heads.begin, heads.count)),
       k_norm_weight_(FloatVector(ckpt.Get(prefix + ".k_norm.weight"))),
       k_norm_bias_(FloatVector(ckpt.Get(prefix + ".k_norm.bias"))) {
   const ModelConfig& c = ckpt.config();
-  n_heads_ = c.index_n_heads;
+  n_heads_ = heads.count;
+  total_heads_ = c.index_n_heads;
   head_dim_ = c.index_head_dim;
   rope_dim_ = c.qk_rope_head_dim;
   topk_ = c.index_topk;
@@ -64,7 +70,7 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
   // Head weights w[t,h] = weights_proj(x)[t,h] * n_heads^-0.5 * head_dim^-0.5, in fp32 (Indexer.forward).
   std::vector<float> w(n * n_heads_);  // [n, n_heads]
   kernels::Matmul(weights_proj_, x, n, w.data(), *ctx.pool);
-  const float head_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n_heads_)) /
+  const float head_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(total_heads_)) /
                                               std::sqrt(static_cast<double>(head_dim_)));
   for (float& v : w) v *= head_scale;
 
@@ -83,36 +89,53 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
     // token (decode: one query against the whole context). Every score is computed by one thread in the
     // same order either way, so the choice never changes the result.
     const bool split_keys = seq_tokens < ctx.pool->num_threads();
-    auto select_tokens = [&](int64_t i0, int64_t i1) {
-      std::vector<float> scores;
-      std::vector<int32_t> order;
-      for (int64_t t = begin + i0; t < begin + i1; ++t) {
-        const int64_t causal = step.positions[t] + 1;  // keys 0..pos
-        order.resize(causal);
-        std::iota(order.begin(), order.end(), 0);
-        if (causal > topk_ || ctx.trace) {
-          scores.resize(causal);
+    for (int64_t c0 = 0; c0 < seq_tokens; c0 += kScoreChunkTokens) {
+      const int64_t c1 = std::min(seq_tokens, c0 + kScoreChunkTokens);
+      // Scores of chunk token i at offset[i] (causal keys 0..pos), only for tokens that choose among them.
+      // The decision depends on positions only, so every rank of the group makes the same collectives.
+      std::vector<int64_t> offset(c1 - c0 + 1, 0);
+      for (int64_t i = c0; i < c1; ++i) {
+        const int64_t causal = step.positions[begin + i] + 1;
+        offset[i - c0 + 1] = offset[i - c0] + (causal > topk_ || ctx.trace ? causal : 0);
+      }
+      std::vector<float> scores(offset.back());
+      auto score_tokens = [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          const int64_t causal = offset[i - c0 + 1] - offset[i - c0];
+          if (causal == 0) continue;
+          const int64_t t = begin + i;
           const float* qt = q.data() + t * n_heads_ * head_dim_;
           const float* wt = w.data() + t * n_heads_;
+          float* st = scores.data() + offset[i - c0];
           auto score_keys = [&](int64_t k0, int64_t k1) {
-            kernels::IndexScores(qt, wt, n_heads_, head_dim_, keys.data() + k0 * head_dim_, k1 - k0, scores.data() + k0);
+            kernels::IndexScores(qt, wt, n_heads_, head_dim_, keys.data() + k0 * head_dim_, k1 - k0, st + k0);
           };
           if (split_keys) ctx.pool->ParallelFor(causal, score_keys, /*grain=*/256);
           else score_keys(0, causal);
-          if (ctx.trace) traced_scores[t] = scores;
         }
-        if (causal > topk_) {
-          std::partial_sort(order.begin(), order.begin() + topk_, order.end(), [&](int32_t a, int32_t b) {
-            return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-          });
-          order.resize(topk_);
-          std::sort(order.begin(), order.end());
+      };
+      if (split_keys) score_tokens(c0, c1);
+      else ctx.pool->ParallelFor(c1 - c0, [&](int64_t i0, int64_t i1) { score_tokens(c0 + i0, c0 + i1); });
+      GroupSum(ctx.attention_group, scores.data(), offset.back());
+      ctx.pool->ParallelFor(c1 - c0, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = c0 + i0; i < c0 + i1; ++i) {
+          const int64_t t = begin + i;
+          const int64_t causal = step.positions[t] + 1;  // keys 0..pos
+          const float* st = scores.data() + offset[i - c0];
+          std::vector<int32_t> order(causal);
+          std::iota(order.begin(), order.end(), 0);
+          if (ctx.trace) traced_scores[t].assign(st, st + causal);
+          if (causal > topk_) {
+            std::partial_sort(order.begin(), order.begin() + topk_, order.end(), [&](int32_t a, int32_t b) {
+              return st[a] > st[b] || (st[a] == st[b] && a < b);
+            });
+            order.resize(topk_);
+            std::sort(order.begin(), order.end());
+          }
+          selected[t] = std::move(order);
         }
-        selected[t] = order;
-      }
-    };
-    if (split_keys) select_tokens(0, seq_tokens);
-    else ctx.pool->ParallelFor(seq_tokens, select_tokens);
+      });
+    }
   }
   if (ctx.trace) {
     ctx.trace->indexer_scores[cache_layer] = std::move(traced_scores);

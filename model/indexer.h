@@ -11,6 +11,7 @@
 #include "model/checkpoint.h"
 #include "model/forward_context.h"
 #include "model/paged_kv_cache.h"
+#include "parallel/parallel_layout.h"
 #include "model/step_tokens.h"
 #include "model/yarn_rope.h"
 
@@ -18,8 +19,10 @@ namespace sieve::model {
 
 class Indexer {
  public:
-  // prefix "model.layers.L.self_attn.indexer"; `rope` outlives the indexer.
-  Indexer(const Checkpoint& ckpt, const std::string& prefix, const YarnRope& rope);
+  // prefix "model.layers.L.self_attn.indexer"; `rope` outlives the indexer. `heads`: the index heads this
+  // rank scores; the score is a sum over heads (V3.2 report eq. 1), so the partial scores are summed over
+  // the attention-TP group before the top-k, which then sees the exact total on every rank.
+  Indexer(const Checkpoint& ckpt, const std::string& prefix, const YarnRope& rope, parallel::ShardRange heads);
 
   // Computes the new tokens' index keys from x [n, hidden] and writes them to the cache.
   void WriteKeys(const StepTokens& step, const float* x, int64_t cache_layer, PagedKvCache& cache,
@@ -34,11 +37,13 @@ class Indexer {
 
  private:
   const YarnRope& rope_;
-  kernels::WeightMatrix wq_b_;          // [n_heads * head_dim, q_lora_rank]
+  kernels::WeightMatrix wq_b_;          // [n_heads * head_dim, q_lora_rank] (local heads)
   kernels::WeightMatrix wk_;            // [head_dim, hidden]
-  kernels::WeightMatrix weights_proj_;  // [n_heads, hidden]
+  kernels::WeightMatrix weights_proj_;  // [n_heads, hidden] (local heads)
   std::vector<float> k_norm_weight_, k_norm_bias_;  // [head_dim]
-  int64_t n_heads_, head_dim_, rope_dim_, topk_;
+  int64_t n_heads_;      // this rank's heads
+  int64_t total_heads_;  // index_n_heads: the head weights' n_heads^-0.5 uses all of them
+  int64_t head_dim_, rope_dim_, topk_;
 };
 
 }  // namespace sieve::model

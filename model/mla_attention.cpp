@@ -12,15 +12,18 @@
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
 #include "kernels/sparse_mla_attention.h"
+#include "model/group_sum.h"
 #include "model/tensor_names.h"
 #include "model/weight_views.h"
 
 namespace sieve::model {
 
-MlaAttention::MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope) : rope_(rope) {
+MlaAttention::MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard)
+    : rope_(rope) {
   const ModelConfig& c = ckpt.config();
   const std::string p = LayerPrefix(layer) + "self_attn.";
-  n_heads_ = c.num_attention_heads;
+  n_heads_ = shard.heads.count;
+  const int64_t h0 = shard.heads.begin;
   q_lora_rank_ = c.q_lora_rank;
   kv_lora_rank_ = c.kv_lora_rank;
   nope_dim_ = c.qk_nope_head_dim;
@@ -30,15 +33,16 @@ MlaAttention::MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope
   if (q_lora_rank_ > 0) {
     q_a_ = LinearMatrix(ckpt.Linear(p + "q_a_proj"));
     q_a_norm_ = FloatVector(ckpt.Get(p + "q_a_layernorm.weight"));
-    q_b_ = LinearMatrix(ckpt.Linear(p + "q_b_proj"));
+    q_b_ = LinearMatrix(ckpt.Linear(p + "q_b_proj")).Rows(h0 * c.qk_head_dim(), n_heads_ * c.qk_head_dim());
   } else {
-    q_proj_ = LinearMatrix(ckpt.Linear(p + "q_proj"));
+    q_proj_ = LinearMatrix(ckpt.Linear(p + "q_proj")).Rows(h0 * c.qk_head_dim(), n_heads_ * c.qk_head_dim());
   }
   kv_a_ = LinearMatrix(ckpt.Linear(p + "kv_a_proj_with_mqa"));
   kv_a_norm_ = FloatVector(ckpt.Get(p + "kv_a_layernorm.weight"));
-  kv_b_ = LinearMatrix(ckpt.Linear(p + "kv_b_proj"));
-  o_ = LinearMatrix(ckpt.Linear(p + "o_proj"));
-  if (c.has_indexer()) indexer_ = std::make_unique<Indexer>(ckpt, p + "indexer", rope);
+  const int64_t kv_b_rows = nope_dim_ + v_dim_;
+  kv_b_ = LinearMatrix(ckpt.Linear(p + "kv_b_proj")).Rows(h0 * kv_b_rows, n_heads_ * kv_b_rows);
+  o_ = LinearMatrix(ckpt.Linear(p + "o_proj")).Cols(h0 * v_dim_, n_heads_ * v_dim_);
+  if (c.has_indexer()) indexer_ = std::make_unique<Indexer>(ckpt, p + "indexer", rope, shard.index_heads);
 }
 
 void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache_layer, PagedKvCache& cache,
@@ -140,6 +144,7 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
     for (int64_t t = 0; t < n; ++t) std::copy_n(head_out.data() + t * v_dim_, v_dim_, o.data() + (t * heads + h) * v_dim_);
   }
   kernels::Matmul(o_, o.data(), n, out, pool);
+  GroupSum(ctx.attention_group, out, n * o_.rows);
 }
 
 }  // namespace sieve::model

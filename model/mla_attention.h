@@ -11,6 +11,7 @@
 #include "model/checkpoint.h"
 #include "model/forward_context.h"
 #include "model/indexer.h"
+#include "model/model_shard.h"
 #include "model/paged_kv_cache.h"
 #include "model/step_tokens.h"
 #include "model/yarn_rope.h"
@@ -19,23 +20,27 @@ namespace sieve::model {
 
 class MlaAttention {
  public:
-  // `layer`: checkpoint layer index; `rope` outlives the attention.
-  MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope);
-  // x [n, hidden] (attention-normed) -> out [n, hidden]; writes the new tokens' cache entries first.
+  // `layer`: checkpoint layer index; `rope` outlives the attention. Computes the heads in `shard.heads`
+  // (and the indexer heads in `shard.index_heads`); the latent and rope key are shared by all heads, so
+  // every rank computes and caches them whole.
+  MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard);
+  // x [n, hidden] (attention-normed) -> out [n, hidden], summed over the attention-TP group (o_proj is
+  // row-parallel: the output is a sum over heads); writes the new tokens' cache entries first.
   void Forward(const StepTokens& step, const float* x, int64_t cache_layer, PagedKvCache& cache,
                const ForwardContext& ctx, float* out) const;
 
  private:
   const YarnRope& rope_;
-  int64_t n_heads_, q_lora_rank_, kv_lora_rank_, nope_dim_, rope_dim_, v_dim_;
+  int64_t n_heads_;  // this rank's heads
+  int64_t q_lora_rank_, kv_lora_rank_, nope_dim_, rope_dim_, v_dim_;
   float eps_;
-  kernels::WeightMatrix q_a_, q_b_;     // [q_lora_rank, hidden], [n_heads * (nope + rope), q_lora_rank]
-  kernels::WeightMatrix q_proj_;        // [n_heads * (nope + rope), hidden] when q_lora_rank == 0
+  kernels::WeightMatrix q_a_, q_b_;     // [q_lora_rank, hidden], [n_heads * (nope + rope), q_lora_rank] (local heads)
+  kernels::WeightMatrix q_proj_;        // [n_heads * (nope + rope), hidden] when q_lora_rank == 0 (local heads)
   std::vector<float> q_a_norm_;         // [q_lora_rank]
   kernels::WeightMatrix kv_a_;          // [kv_lora_rank + rope, hidden]: [latent | k_rope]
   std::vector<float> kv_a_norm_;        // [kv_lora_rank]
-  kernels::WeightMatrix kv_b_;          // [n_heads * (nope + v), kv_lora_rank]: per head [k_nope | v]
-  kernels::WeightMatrix o_;             // [hidden, n_heads * v]
+  kernels::WeightMatrix kv_b_;          // [n_heads * (nope + v), kv_lora_rank]: per local head [k_nope | v]
+  kernels::WeightMatrix o_;             // [hidden, n_heads * v]: the local heads' input columns
   std::unique_ptr<Indexer> indexer_;    // null in the V3 / V3.1 layout (dense MLA)
 };
 

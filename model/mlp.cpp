@@ -9,10 +9,10 @@
 
 namespace sieve::model {
 
-Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix)
-    : gate_(LinearMatrix(ckpt.Linear(prefix + ".gate_proj"))),
-      up_(LinearMatrix(ckpt.Linear(prefix + ".up_proj"))),
-      down_(LinearMatrix(ckpt.Linear(prefix + ".down_proj"))) {}
+Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix, parallel::ShardRange inter)
+    : gate_(LinearMatrix(ckpt.Linear(prefix + ".gate_proj")).Rows(inter.begin, inter.count)),
+      up_(LinearMatrix(ckpt.Linear(prefix + ".up_proj")).Rows(inter.begin, inter.count)),
+      down_(LinearMatrix(ckpt.Linear(prefix + ".down_proj")).Cols(inter.begin, inter.count)) {}
 
 void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& pool) const {
   const int64_t inter = gate_.rows;

@@ -10,6 +10,8 @@
 #include "model/forward_batch.h"
 #include "model/forward_trace.h"
 #include "model/paged_kv_cache.h"
+#include "parallel/communicator.h"
+#include "parallel/parallel_layout.h"
 
 namespace sieve::model {
 
@@ -22,6 +24,14 @@ struct ModelOptions {
   // Tests only: when set, each Forward / ForwardMtp records its intermediates here (layer index =
   // cache layer, so the MTP block is num_hidden_layers). Must outlive the model.
   ForwardTrace* trace = nullptr;
+  // This rank's share of the model under mpirun (docs/parallelism.md); the default is one process holding
+  // everything. With attn_tp_size > 1, `attention_group` is the rank's attention-TP group; with
+  // world_size > 1, `moe_group` is every rank. Both must outlive the model. Every rank of the job runs the
+  // same Forward calls in the same order; with DP > 1 the replicas must run the same batches, because the
+  // routed experts are summed over the whole world (a per-replica token gather is not implemented yet).
+  parallel::ParallelLayout layout = {};
+  parallel::Communicator* attention_group = nullptr;
+  parallel::Communicator* moe_group = nullptr;
 };
 
 class Model {

@@ -10,7 +10,7 @@
 
 namespace sieve::model {
 
-MtpLayer::MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope)
+MtpLayer::MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard)
     : hidden_(ckpt.config().hidden_size),
       eps_(static_cast<float>(ckpt.config().rms_norm_eps)),
       embed_(DenseMatrix(ckpt.Get(LayerPrefix(layer) + "embed_tokens.weight"))),
@@ -19,7 +19,7 @@ MtpLayer::MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope)
       enorm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "enorm.weight"))),
       hnorm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "hnorm.weight"))),
       head_norm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "shared_head.norm.weight"))),
-      block_(ckpt, layer, rope) {}
+      block_(ckpt, layer, rope, shard) {}
 
 void MtpLayer::Forward(const StepTokens& step, const float* main_hidden, int64_t cache_layer, PagedKvCache& cache,
                        const ForwardContext& ctx, bool zero_first_embedding, float* normed) const {

@@ -13,7 +13,7 @@ namespace sieve::model {
 class MtpLayer {
  public:
   // `layer`: checkpoint index of the MTP layer (num_hidden_layers for the first).
-  MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope);
+  MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard);
   // Token rows of `step` are t[i+1]; main_hidden [n, hidden] is H[i]. Writes normed [n, hidden], the
   // shared_head.norm output (the head's input). With `zero_first_embedding`, positions 0 get a zero
   // embedding as vLLM does ("not needed by MTP"); SGLang and the default do not.

@@ -11,7 +11,7 @@ void AddParallelFlags(CLI::App& app, ParallelConfig* c) {
                  "Data-parallel replicas, each keeping its own requests' KV cache")
       ->capture_default_str();
   app.add_flag("--enable-expert-parallel", c->enable_expert_parallel,
-               "Place whole routed experts on ranks (all-to-all dispatch/combine) instead of splitting each");
+               "Place whole routed experts on ranks instead of splitting each expert's intermediate dimension");
   app.add_option("--ep,--ep-size", c->expert_parallel_size,
                  "SGLang's expert-parallel size: 1, or the number of processes (= --enable-expert-parallel)");
   app.add_flag("--enable-dp-attention", c->enable_dp_attention,

@@ -61,9 +61,9 @@ void DecodeRange(const WeightMatrix& w, int64_t r, int64_t c0, int64_t c1, float
   switch (w.dtype) {
     case DType::kF8E4M3: {
       const float* scales = w.scale_inv + ((w.row_begin + r) / w.block_rows) * w.scale_cols;
-      for (int64_t c = c0; c < c1;) {  // one segment per column block: each has its own scale
-        const int64_t end = std::min(c1, (c / w.block_cols + 1) * w.block_cols);
-        DecodeE4m3(reinterpret_cast<const uint8_t*>(row) + c, scales[c / w.block_cols], end - c, out + (c - c0));
+      for (int64_t c = c0; c < c1;) {  // one segment per column block of the tensor: each has its own scale
+        const int64_t end = std::min(c1, ((w.col_begin + c) / w.block_cols + 1) * w.block_cols - w.col_begin);
+        DecodeE4m3(reinterpret_cast<const uint8_t*>(row) + c, w.ColumnScale(scales, c), end - c, out + (c - c0));
         c = end;
       }
       break;
@@ -201,7 +201,7 @@ HWY_INLINE hn::Vec<D> LoadWeights(D df, const WeightMatrix& w, const std::byte* 
     const auto magnitude = hn::And(bits, hn::Set(du, 0x7Fu));
     const auto sign = hn::ShiftLeft<24>(hn::And(bits, hn::Set(du, 0x80u)));
     const auto f = hn::BitCast(df, hn::Or(sign, hn::ShiftLeft<20>(magnitude)));
-    const auto v = hn::Mul(hn::Mul(f, hn::Set(df, 0x1p120f)), hn::Set(df, scales[i / w.block_cols]));
+    const auto v = hn::Mul(hn::Mul(f, hn::Set(df, 0x1p120f)), hn::Set(df, w.ColumnScale(scales, i)));
     const auto is_nan = hn::RebindMask(df, hn::Eq(magnitude, hn::Set(du, 0x7Fu)));
     return hn::IfThenElse(is_nan, hn::Set(df, std::numeric_limits<float>::quiet_NaN()), v);
   }
@@ -213,16 +213,16 @@ HWY_INLINE hn::Vec<D> LoadWeights(D df, const WeightMatrix& w, const std::byte* 
 }
 
 float ScalarWeight(const WeightMatrix& w, const std::byte* row, const float* scales, int64_t i) {
-  if (w.dtype == DType::kF8E4M3) return E4m3ToFloat(reinterpret_cast<const uint8_t*>(row)[i]) * scales[i / w.block_cols];
+  if (w.dtype == DType::kF8E4M3) return E4m3ToFloat(reinterpret_cast<const uint8_t*>(row)[i]) * w.ColumnScale(scales, i);
   if (w.dtype == DType::kBF16) return Bf16ToFloat(reinterpret_cast<const uint16_t*>(row)[i]);
   return reinterpret_cast<const float*>(row)[i];
 }
 
-// Whether FusedDot4 can read w in place: F32/BF16 always; FP8 when a 2-vector step never straddles a
-// column block (true for 128-wide blocks on every Highway target).
+// Whether FusedDot4 can read w in place: F32/BF16 always; FP8 when no vector straddles a column block
+// (true for 128-wide blocks on every Highway target, and for column slices starting on a vector boundary).
 bool CanFuse(const WeightMatrix& w) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  if (w.dtype == DType::kF8E4M3) return w.block_cols % (2 * lanes) == 0;
+  if (w.dtype == DType::kF8E4M3) return w.block_cols % (2 * lanes) == 0 && w.col_begin % lanes == 0;
   return w.dtype == DType::kBF16 || w.dtype == DType::kF32;
 }
 

@@ -14,7 +14,7 @@ inline float WeightAt(const WeightMatrix& w, int64_t r, int64_t c) {
   switch (w.dtype) {
     case DType::kF8E4M3:
       return E4m3ToFloat(static_cast<uint8_t>(row[c])) *
-             w.scale_inv[((w.row_begin + r) / w.block_rows) * w.scale_cols + c / w.block_cols];
+             w.scale_inv[((w.row_begin + r) / w.block_rows) * w.scale_cols + (w.col_begin + c) / w.block_cols];
     case DType::kBF16: {
       uint16_t b;
       std::memcpy(&b, row + 2 * c, 2);

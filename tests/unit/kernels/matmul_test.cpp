@@ -78,6 +78,45 @@ TEST_P(MatmulOnEachTarget, Fp8MatchesScalarReferenceOnAwkwardSizes) {
   }
 }
 
+// Tensor-parallel shards: sub-rectangles of an FP8 tensor whose edges cut 128 x 128 blocks (and SIMD
+// vectors) must read each element with its own block's scale, through the fused (n <= 2) and tiled paths.
+TEST_P(MatmulOnEachTarget, Fp8SubBlockSlicesEqualTheWholeTensorsColumns) {
+  std::mt19937 rng(5);
+  ThreadPool pool(2);
+  Fp8Matrix whole(160, 384, 128, rng);
+  // (row begin, rows, col begin, cols): half blocks, a slice across a block edge, a misaligned start.
+  const int64_t slices[][4] = {{0, 160, 64, 64}, {32, 100, 96, 64}, {0, 80, 128, 256}, {7, 9, 61, 43}};
+  for (const auto& s : slices) {
+    const WeightMatrix part = whole.view.Rows(s[0], s[1]).Cols(s[2], s[3]);
+    for (int64_t n : {1, 2, 3}) {
+      const std::vector<float> x = RandomFloats(n * s[3], rng);
+      std::vector<float> y(n * s[1]);
+      Matmul(part, x.data(), n, y.data(), pool);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t r = 0; r < s[1]; ++r) {
+          double want = 0, mag = 0;
+          for (int64_t c = 0; c < s[3]; ++c) {
+            const double p = static_cast<double>(x[t * s[3] + c]) * reference::WeightAt(whole.view, s[0] + r, s[2] + c);
+            want += p;
+            mag += std::abs(p);
+          }
+          ASSERT_LE(std::abs(y[t * s[1] + r] - want), 1e-5 * mag + 1e-30) << s[2] << "+" << s[3] << " n=" << n;
+        }
+    }
+    std::vector<float> row(s[3]);
+    DequantizeRow(part, 1, row.data());
+    for (int64_t c = 0; c < s[3]; ++c) ASSERT_EQ(row[c], reference::WeightAt(whole.view, s[0] + 1, s[2] + c)) << c;
+  }
+  // Negative control: reading the slice with the scales of column 0's block gives different products.
+  WeightMatrix wrong = whole.view.Cols(64, 128);
+  wrong.col_begin = 0;
+  wrong.data += 64;
+  std::vector<float> row(128), good(128);
+  DequantizeRow(wrong, 0, row.data());
+  DequantizeRow(whole.view.Cols(64, 128), 0, good.data());
+  EXPECT_NE(row, good);
+}
+
 TEST_P(MatmulOnEachTarget, Bf16AndTransposedMatchScalarReference) {
   std::mt19937 rng(11);
   ThreadPool pool(2);

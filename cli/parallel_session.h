@@ -1,0 +1,44 @@
+// ParallelSession: a model-running subcommand's place in an mpirun job (docs/parallelism.md). MPI is
+// initialized only when a parallel flag asks for more than one process and mpirun started this process,
+// so a plain `sieve generate` never touches MPI.
+#pragma once
+
+#include <memory>
+
+#include "core/status.h"
+#include "model/model.h"
+#include "parallel/communicator.h"
+#include "parallel/mpi_runtime.h"
+#include "parallel/parallel_layout.h"
+
+namespace sieve::cli {
+
+class ParallelSession {
+ public:
+  // One process unless `config` asks for more; then checks the layout against mpirun's world. Every rank
+  // gets the same error for a bad layout (it depends only on the flags and the world size). *session is
+  // set whenever MPI started, even with an error, so that rank 0 reports it before MPI_Finalize: a rank
+  // that finalized and exited first would make mpirun kill rank 0 before it printed.
+  static Status Start(const parallel::ParallelConfig& config, std::unique_ptr<ParallelSession>* session);
+  ParallelSession(const ParallelSession&) = delete;
+  ParallelSession& operator=(const ParallelSession&) = delete;
+  ~ParallelSession();  // the groups before MPI_Finalize
+
+  const parallel::ParallelLayout& layout() const { return layout_; }
+  // Rank 0 prints and samples; every rank computes.
+  bool is_root() const { return world_ == nullptr || world_->rank() == 0; }
+  // The layout and the groups, for Model::Load. The session must outlive the model.
+  void Configure(model::ModelOptions* options) const;
+  // Rank 0's token to every rank, so all ranks feed the same next step (a no-op in one process).
+  Status ShareToken(int32_t* token) const;
+
+ private:
+  ParallelSession() = default;
+
+  std::unique_ptr<parallel::MpiRuntime> runtime_;      // null in one process
+  std::unique_ptr<parallel::Communicator> world_;      // the MoE group
+  std::unique_ptr<parallel::Communicator> attention_;  // this replica's attention-TP group
+  parallel::ParallelLayout layout_;
+};
+
+}  // namespace sieve::cli
