@@ -1,20 +1,101 @@
-// Lightning-indexer scores (see index_score.h).
-#include "kernels/index_score.h"
+// Lightning-indexer scores (see index_score.h), compiled once per Highway target and dispatched at
+// runtime. The heads are the vector lanes: q is transposed once per call to qt [head_dim, heads], so a
+// block of keys is a small GEMM [keys x head_dim] . [head_dim x heads] whose accumulators already hold
+// one (key, head) dot product per lane. ReLU and the head weights then apply lane-wise, and each key
+// needs a single horizontal sum (instead of one per head, as 64 separate dot products would).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/index_score.cpp"
+#include <hwy/foreach_target.h>  // must come before highway.h
+#include <hwy/aligned_allocator.h>
+#include <hwy/highway.h>
 
 #include <algorithm>
+#include <vector>
 
-#include "kernels/matmul.h"
+#include "kernels/index_score.h"
 
+HWY_BEFORE_NAMESPACE();
+namespace sieve::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Keys scored together: each loaded qt vector feeds kKeys FMAs (4 keys x 4 head vectors = 16 accumulators,
+// half the AVX-512 register file).
+constexpr int kKeys = 4;
+constexpr int kHeadVecs = 4;
+
+// hsum[j] += sum over head vectors g of w_g * ReLU(acc_g), for keys j < K, with acc_g the dots of key j
+// with heads [h0 + g * lanes, h0 + (g + 1) * lanes). Per (key, head) lane the dot is summed over d in
+// order, and the head vectors are added in order, whatever K or G: results do not depend on the blocking.
+template <int K, int G, class D>
+HWY_INLINE void AccumulateHeads(D df, const float* qt, int64_t heads_padded, const float* w, int64_t h0,
+                                int64_t head_dim, const float* key, hn::Vec<D>* hsum) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  hn::Vec<D> acc[K][G];
+  for (int j = 0; j < K; ++j)
+    for (int g = 0; g < G; ++g) acc[j][g] = hn::Zero(df);
+  for (int64_t d = 0; d < head_dim; ++d) {
+    hn::Vec<D> q[G];
+    for (int g = 0; g < G; ++g) q[g] = hn::Load(df, qt + d * heads_padded + h0 + g * lanes);
+    for (int j = 0; j < K; ++j) {
+      const auto k = hn::Set(df, key[j * head_dim + d]);
+      for (int g = 0; g < G; ++g) acc[j][g] = hn::MulAdd(k, q[g], acc[j][g]);
+    }
+  }
+  for (int j = 0; j < K; ++j)
+    for (int g = 0; g < G; ++g)
+      hsum[j] = hn::MulAdd(hn::Max(acc[j][g], hn::Zero(df)), hn::Load(df, w + h0 + g * lanes), hsum[j]);
+}
+
+// Scores of K keys starting at `key`.
+template <int K, class D>
+HWY_INLINE void ScoreKeys(D df, const float* qt, const float* w, int64_t heads_padded, int64_t head_dim,
+                          const float* key, float* scores) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  hn::Vec<D> hsum[K];
+  for (int j = 0; j < K; ++j) hsum[j] = hn::Zero(df);
+  int64_t h0 = 0;
+  for (; h0 + kHeadVecs * lanes <= heads_padded; h0 += kHeadVecs * lanes)
+    AccumulateHeads<K, kHeadVecs>(df, qt, heads_padded, w, h0, head_dim, key, hsum);
+  for (; h0 < heads_padded; h0 += lanes) AccumulateHeads<K, 1>(df, qt, heads_padded, w, h0, head_dim, key, hsum);
+  for (int j = 0; j < K; ++j) scores[j] = hn::GetLane(hn::SumOfLanes(df, hsum[j]));
+}
+
+void IndexScoresImpl(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const float* keys,
+                     int64_t n_keys, float* scores) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  // Heads padded to whole vectors with zero q and zero weight: a padded lane adds w * ReLU(0) = +0.
+  const int64_t heads_padded = (n_heads + lanes - 1) / lanes * lanes;
+  thread_local hwy::AlignedFreeUniquePtr<float[]> qt_w;  // qt [head_dim, heads_padded], then w [heads_padded]
+  thread_local int64_t capacity = 0;
+  const int64_t need = (head_dim + 1) * heads_padded;
+  if (need > capacity) {
+    qt_w = hwy::AllocateAligned<float>(static_cast<size_t>(need));
+    capacity = need;
+  }
+  float* qt = qt_w.get();
+  float* wp = qt + head_dim * heads_padded;
+  std::fill(qt, qt + need, 0.0f);
+  for (int64_t h = 0; h < n_heads; ++h) {
+    for (int64_t d = 0; d < head_dim; ++d) qt[d * heads_padded + h] = q[h * head_dim + d];
+    wp[h] = w[h];
+  }
+  int64_t s = 0;
+  for (; s + kKeys <= n_keys; s += kKeys)
+    ScoreKeys<kKeys>(df, qt, wp, heads_padded, head_dim, keys + s * head_dim, scores + s);
+  for (; s < n_keys; ++s) ScoreKeys<1>(df, qt, wp, heads_padded, head_dim, keys + s * head_dim, scores + s);
+}
+
+}  // namespace sieve::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace sieve::kernels {
+HWY_EXPORT(IndexScoresImpl);
 
 void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const float* keys,
                  int64_t n_keys, float* scores) {
-  for (int64_t s = 0; s < n_keys; ++s) {
-    float sum = 0.0f;
-    for (int64_t h = 0; h < n_heads; ++h)
-      sum += w[h] * std::max(0.0f, Dot(q + h * head_dim, keys + s * head_dim, head_dim));
-    scores[s] = sum;
-  }
+  HWY_DYNAMIC_DISPATCH(IndexScoresImpl)(q, w, n_heads, head_dim, keys, n_keys, scores);
 }
-
 }  // namespace sieve::kernels
+#endif

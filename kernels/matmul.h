@@ -1,7 +1,8 @@
 // Projections y = x W^T (and x W) over weights in their checkpoint dtype, fp32 activations and fp32
 // accumulation. Output rows are split over the thread pool; each output element is computed by one
 // thread in a fixed order, so results do not depend on the thread count.
-// SIMD bodies: kernels/cpu/matmul.cpp (Highway, one build per target, dispatched at runtime).
+// SIMD bodies: kernels/cpu/matmul.cpp (Highway, one build per target, dispatched at runtime); from
+// kMinGemmTokens token rows on, OpenBLAS sgemm on decoded weight panels (kernels/blas_gemm.h).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // SIMD bodies of kernels/matmul.h, compiled once per Highway target (foreach_target) and chosen at
 // runtime with HWY_DYNAMIC_DISPATCH. Weights are decoded to fp32 a few rows at a time, right before use,
-// and each decoded tile serves every token of the batch (prefill reads each weight byte once).
+// and each decoded tile serves every token of the batch. From kMinGemmTokens token rows on, Matmul and
+// MatmulTransposed hand over to the library GEMM of kernels/blas_gemm.h instead.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/cpu/matmul.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
@@ -11,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/blas_gemm.h"
 #include "kernels/matmul.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -339,9 +341,11 @@ HWY_EXPORT(DotImpl);
 HWY_EXPORT(AxpyImpl);
 
 void Matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  if (n >= kMinGemmTokens) return GemmMatmul(w, x, n, y, pool);
   HWY_DYNAMIC_DISPATCH(MatmulImpl)(w, x, n, y, pool);
 }
 void MatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  if (n >= kMinGemmTokens) return GemmMatmulTransposed(w, x, n, y, pool);
   HWY_DYNAMIC_DISPATCH(MatmulTransposedImpl)(w, x, n, y, pool);
 }
 void DequantizeRow(const WeightMatrix& w, int64_t r, float* out) { HWY_DYNAMIC_DISPATCH(DequantizeRowImpl)(w, r, out); }

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/blas_gemm.h"
 #include "tests/unit/kernels/matmul_reference.h"
 
 namespace sieve::kernels {
@@ -67,7 +68,7 @@ TEST_P(MatmulOnEachTarget, Fp8MatchesScalarReferenceOnAwkwardSizes) {
   const int64_t sizes[][3] = {{1, 1, 128}, {5, 7, 4}, {160, 256, 128}, {33, 17, 8}, {9, 130, 128}, {0, 16, 128}};
   for (const auto& s : sizes) {
     Fp8Matrix w(s[0], s[1], s[2], rng);
-    for (int64_t n : {1, 3}) {
+    for (int64_t n : {int64_t{1}, int64_t{3}, kMinGemmTokens + 1}) {  // fused, tiled, sgemm on decoded panels
       std::vector<float> x = RandomFloats(n * s[1] + 1, rng);  // +1: misaligned activations
       std::vector<float> y(n * s[0]);
       Matmul(w.view, x.data() + 1, n, y.data(), pool);
@@ -120,33 +121,35 @@ TEST_P(MatmulOnEachTarget, Fp8SubBlockSlicesEqualTheWholeTensorsColumns) {
 TEST_P(MatmulOnEachTarget, Bf16AndTransposedMatchScalarReference) {
   std::mt19937 rng(11);
   ThreadPool pool(2);
-  const int64_t rows = 37, cols = 45, n = 2;
-  std::vector<uint16_t> bf16(rows * cols);
-  std::vector<float> wf = RandomFloats(rows * cols, rng);
-  for (int64_t i = 0; i < rows * cols; ++i) bf16[i] = FloatToBf16(wf[i]);
-  const WeightMatrix w{DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, rows, cols};
-  const std::vector<float> x = RandomFloats(n * cols, rng);
-  std::vector<float> y(n * rows);
-  Matmul(w, x.data(), n, y.data(), pool);
-  std::vector<double> want, magnitude;
-  reference::Matmul(w, x.data(), n, &want, &magnitude);
-  EXPECT_LE(MaxRelativeError(y, want, magnitude), 1e-5);
+  const int64_t rows = 37, cols = 45;
+  for (const int64_t n : {int64_t{2}, kMinGemmTokens}) {  // the dot kernels, then sgemm
+    std::vector<uint16_t> bf16(rows * cols);
+    std::vector<float> wf = RandomFloats(rows * cols, rng);
+    for (int64_t i = 0; i < rows * cols; ++i) bf16[i] = FloatToBf16(wf[i]);
+    const WeightMatrix w{DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, rows, cols};
+    const std::vector<float> x = RandomFloats(n * cols, rng);
+    std::vector<float> y(n * rows);
+    Matmul(w, x.data(), n, y.data(), pool);
+    std::vector<double> want, magnitude;
+    reference::Matmul(w, x.data(), n, &want, &magnitude);
+    EXPECT_LE(MaxRelativeError(y, want, magnitude), 1e-5);
 
-  // Transposed product over a row slice (rows 3..22), as used for one head of kv_b_proj.
-  const WeightMatrix slice = w.Rows(3, 20);
-  const std::vector<float> xt = RandomFloats(n * slice.rows, rng);
-  std::vector<float> yt(n * cols);
-  MatmulTransposed(slice, xt.data(), n, yt.data(), pool);
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t c = 0; c < cols; ++c) {
-      double sum = 0, mag = 0;
-      for (int64_t r = 0; r < slice.rows; ++r) {
-        const double p = static_cast<double>(xt[t * slice.rows + r]) * reference::WeightAt(slice, r, c);
-        sum += p;
-        mag += std::abs(p);
+    // Transposed product over a row slice (rows 3..22), as used for one head of kv_b_proj.
+    const WeightMatrix slice = w.Rows(3, 20);
+    const std::vector<float> xt = RandomFloats(n * slice.rows, rng);
+    std::vector<float> yt(n * cols);
+    MatmulTransposed(slice, xt.data(), n, yt.data(), pool);
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t c = 0; c < cols; ++c) {
+        double sum = 0, mag = 0;
+        for (int64_t r = 0; r < slice.rows; ++r) {
+          const double p = static_cast<double>(xt[t * slice.rows + r]) * reference::WeightAt(slice, r, c);
+          sum += p;
+          mag += std::abs(p);
+        }
+        EXPECT_LE(std::abs(yt[t * cols + c] - sum), 1e-5 * mag + 1e-30) << t << "," << c;
       }
-      EXPECT_LE(std::abs(yt[t * cols + c] - sum), 1e-5 * mag + 1e-30) << t << "," << c;
-    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, MatmulOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
@@ -167,17 +170,19 @@ TEST(Matmul, ComparisonCatchesAPerturbedBlockScale) {  // negative control for t
 
 TEST(Matmul, ResultsAreIdenticalForAnyThreadCount) {
   std::mt19937 rng(5);
-  Fp8Matrix w(160, 256, 128, rng);
-  const std::vector<float> x = RandomFloats(3 * 256, rng);
-  std::vector<float> y1(3 * 160), y4(3 * 160), t1(3 * 256), t4(3 * 256);
-  ThreadPool one(1), four(4);
-  Matmul(w.view, x.data(), 3, y1.data(), one);
-  Matmul(w.view, x.data(), 3, y4.data(), four);
-  EXPECT_EQ(y1, y4);
-  const std::vector<float> xt = RandomFloats(3 * 160, rng);
-  MatmulTransposed(w.view, xt.data(), 3, t1.data(), one);
-  MatmulTransposed(w.view, xt.data(), 3, t4.data(), four);
-  EXPECT_EQ(t1, t4);
+  // 600 rows / columns: several sgemm panels, split differently over 1 and 4 threads.
+  Fp8Matrix w(600, 600, 128, rng);
+  for (const int64_t n : {int64_t{3}, kMinGemmTokens + 3}) {
+    const std::vector<float> x = RandomFloats(n * 600, rng);
+    std::vector<float> y1(n * 600), y4(n * 600), t1(n * 600), t4(n * 600);
+    ThreadPool one(1), four(4);
+    Matmul(w.view, x.data(), n, y1.data(), one);
+    Matmul(w.view, x.data(), n, y4.data(), four);
+    EXPECT_EQ(y1, y4) << "n=" << n;
+    MatmulTransposed(w.view, x.data(), n, t1.data(), one);
+    MatmulTransposed(w.view, x.data(), n, t4.data(), four);
+    EXPECT_EQ(t1, t4) << "n=" << n;
+  }
 }
 
 // The decode GEMV reads weights in place (fused) and larger batches decode a tile first: both must give

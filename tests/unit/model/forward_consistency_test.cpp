@@ -1,7 +1,7 @@
-// Properties of the forward pass that hold whatever the weights: batching, chunking, decoding through the
-// cache and the thread count do not change the numbers; sparse attention equals dense attention while the
-// context fits in index_topk; a V3-layout (no indexer) checkpoint and a BF16 checkpoint run; bad batches
-// are rejected with a Status.
+// Properties of the forward pass that hold whatever the weights: batching, chunking and decoding through the
+// cache change the numbers by fp32 rounding only, the thread count not at all; sparse attention equals
+// dense attention while the context fits in index_topk; a V3-layout (no indexer) checkpoint and a BF16
+// checkpoint run; bad batches are rejected with a Status.
 #include <gtest/gtest.h>
 
 #include "model/checkpoint_presets.h"
@@ -14,10 +14,16 @@ namespace {
 
 using namespace test_support;
 
-// Every token row is computed with the same arithmetic in the same order whatever else is in the batch
-// (weights tiles, per-token dot products, per-token attention, experts summed in id order), so batching,
-// chunking and decoding through the cache are bit-identical to one full prefill; the engine relies on it.
+// Every token row is computed with the same math whatever else is in the batch (per-token attention,
+// experts summed in id order), but not always with the same summation order: a projection with fewer than
+// kernels::kMinGemmTokens token rows runs the dot kernels (bit-identical to each other for any batch), one
+// with more runs OpenBLAS sgemm on decoded weight panels (kernels/blas_gemm.h), whose blocking depends on
+// the number of rows. So batching, chunking, decoding through the cache, and anything that changes how
+// many tokens an expert gets, change a token's logits by fp32 rounding only: measured <= 1.3e-5 max abs on
+// these prompts (logits of std ~1.5). kKernelOrder leaves 8x headroom, stays 5x below the golden tolerance
+// (5e-4) and 100x below every negative control (> 1e-2); the thread count still changes nothing.
 constexpr double kBitIdentical = 0.0;
+constexpr double kKernelOrder = 1e-4;
 
 class ForwardConsistency : public ::testing::Test {
  protected:
@@ -52,7 +58,7 @@ TEST_F(ForwardConsistency, BatchedPrefillOfDifferentLengthsEqualsSingleRuns) {
     const Tensor single = PrefillLogits(*m, prompts_[i]);
     ASSERT_EQ(out.row_begin[i + 1] - out.row_begin[i], single.shape[0]);
     const double diff = MaxAbsDiff(out.logits.ptr() + out.row_begin[i] * vocab, single.ptr(), single.numel());
-    EXPECT_EQ(diff, kBitIdentical) << "prompt " << i;
+    EXPECT_LE(diff, kKernelOrder) << "prompt " << i;
   }
   // Negative control: the same comparison between different prompts fails.
   EXPECT_GT(MaxAbsDiff(out.logits.ptr(), out.logits.ptr() + out.row_begin[1] * vocab, 7 * vocab), 1e-2);
@@ -78,7 +84,7 @@ TEST_F(ForwardConsistency, ChunkedPrefillAndDecodeEqualFullRecompute) {
     ASSERT_EQ(out.row_begin, (std::vector<int64_t>{0, 0, cuts[k + 1] - cuts[k]}));
     worst = std::max(worst, MaxAbsDiff(out.logits.ptr(), full.ptr() + cuts[k] * vocab, out.logits.numel()));
   }
-  EXPECT_EQ(worst, kBitIdentical);
+  EXPECT_LE(worst, kKernelOrder);
   std::printf("chunked prefill + decode vs full prefill: max abs diff %.3g\n", worst);
 }
 
@@ -88,7 +94,9 @@ TEST_F(ForwardConsistency, ContextShorterThanTopkEqualsDenseAttention) {
   const Tensor a = PrefillLogits(*sparse, prompts_[1]);  // 40 tokens, index_topk 32
   const Tensor b = PrefillLogits(*dense, prompts_[1]);
   const int64_t vocab = sparse->config().vocab_size, topk = sparse->config().index_topk;
-  EXPECT_EQ(MaxAbsDiff(a.ptr(), b.ptr(), topk * vocab), 0.0);  // positions 0..31 attend to every causal token
+  // Positions 0..31 attend to every causal token in both. Later tokens route to other experts in the two
+  // modes, so expert groups differ in size and may use the other matmul kernel: equal up to kKernelOrder.
+  EXPECT_LE(MaxAbsDiff(a.ptr(), b.ptr(), topk * vocab), kKernelOrder);
   // Beyond index_topk the indexer drops tokens, so the two differ (negative control).
   EXPECT_GT(MaxAbsDiff(a.ptr() + topk * vocab, b.ptr() + topk * vocab, (40 - topk) * vocab), 1e-2);
 }
@@ -201,7 +209,8 @@ TEST_P(V3Layout, RunsAndDecodesConsistently) {
   const Tensor full = PrefillLogits(**m, ids);
   ASSERT_EQ(full.shape, (Shape{12, 512}));
   for (float v : full.data) ASSERT_TRUE(std::isfinite(v));
-  // Decoding the last token through the cache equals the full prefill's last row.
+  // Decoding the last token through the cache equals the full prefill's last row, bit for bit: 12 tokens
+  // stay below kernels::kMinGemmTokens, so both runs use the same dot kernels.
   auto cache = MakeCache(**m, 1);
   ForwardBatch batch;
   batch.seqs.push_back(Chunk(0, Slice(ids, 0, 11), 0, SequenceChunk::Logits::kNone));

@@ -1,0 +1,81 @@
+// Decoded-panel sgemm (see blas_gemm.h).
+#include "kernels/blas_gemm.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "kernels/matmul.h"
+
+namespace sieve::kernels {
+
+namespace {
+
+// Work is a fixed grid of (weight panel, token block) sgemm calls, not derived from the thread count, so
+// every output element comes from the same call with the same arguments whatever the split: results do
+// not depend on the number of threads. A panel is 128 weight rows (Matmul) or columns (MatmulTransposed),
+// one FP8 row block; token blocks keep both operands' packing (which OpenBLAS redoes per call) at
+// <= 1/256 of a call's FMAs, and give a single 128-row head slice (kv_b_proj) work for several threads.
+constexpr int64_t kPanel = 128;
+constexpr int64_t kTokenBlock = 256;
+
+int64_t Blocks(int64_t n, int64_t block) { return (n + block - 1) / block; }
+
+// Our ThreadPool already splits the panels over the cores (threads pinned one per core); an OpenBLAS that
+// also threaded each call would start its own threads inside every pool thread and oversubscribe the
+// cores. So OpenBLAS runs single-threaded in whichever pool thread calls it.
+void UseOneBlasThread() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+}  // namespace
+
+void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  UseOneBlasThread();
+  const int64_t token_blocks = Blocks(n, kTokenBlock);
+  // Item i = panel i / token_blocks, token block i % token_blocks: a thread's contiguous items share panels,
+  // so it decodes each of its panels once.
+  pool.ParallelFor(Blocks(w.rows, kPanel) * token_blocks, [&](int64_t i0, int64_t i1) {
+    thread_local std::vector<float> panel;  // [rows, cols]; reused across calls: no allocation in the hot path
+    int64_t decoded = -1;
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t p = i / token_blocks, t0 = (i % token_blocks) * kTokenBlock;
+      const int64_t r0 = p * kPanel, rows = std::min(kPanel, w.rows - r0), tokens = std::min(kTokenBlock, n - t0);
+      if (p != decoded) {
+        panel.resize(static_cast<size_t>(rows * w.cols));
+        for (int64_t k = 0; k < rows; ++k) DequantizeRow(w, r0 + k, panel.data() + k * w.cols);
+        decoded = p;
+      }
+      // y[t0:t0+tokens, r0:r0+rows] = x[t0:t0+tokens, :] . panel^T
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(tokens), static_cast<int>(rows),
+                  static_cast<int>(w.cols), 1.0f, x + t0 * w.cols, static_cast<int>(w.cols), panel.data(),
+                  static_cast<int>(w.cols), 0.0f, y + t0 * w.rows + r0, static_cast<int>(w.rows));
+    }
+  });
+}
+
+void GemmMatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  UseOneBlasThread();
+  // The transposed product is used per head (one kv_b_proj slice, e.g. 128 x 512): decoding it whole once
+  // costs rows x cols, against n x rows x cols FMAs.
+  thread_local std::vector<float> decoded;  // [rows, cols]
+  decoded.resize(static_cast<size_t>(w.rows * w.cols));
+  for (int64_t r = 0; r < w.rows; ++r) DequantizeRow(w, r, decoded.data() + r * w.cols);
+  const float* wf = decoded.data();
+  const int64_t token_blocks = Blocks(n, kTokenBlock);
+  pool.ParallelFor(Blocks(w.cols, kPanel) * token_blocks, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t c0 = (i / token_blocks) * kPanel, t0 = (i % token_blocks) * kTokenBlock;
+      const int64_t cols = std::min(kPanel, w.cols - c0), tokens = std::min(kTokenBlock, n - t0);
+      // y[t0:t0+tokens, c0:c0+cols] = x[t0:t0+tokens, :] . W[:, c0:c0+cols]
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(tokens), static_cast<int>(cols),
+                  static_cast<int>(w.rows), 1.0f, x + t0 * w.rows, static_cast<int>(w.rows), wf + c0,
+                  static_cast<int>(w.cols), 0.0f, y + t0 * w.cols + c0, static_cast<int>(w.cols));
+    }
+  });
+}
+
+}  // namespace sieve::kernels
