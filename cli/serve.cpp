@@ -1,8 +1,6 @@
 // `sieve serve MODEL_DIR [--host H] [--port P] [engine flags] ...`: an OpenAI-compatible HTTP server
 // that vLLM and SGLang clients use unchanged (flag names as `vllm serve`). SIGINT/SIGTERM stop accepting
 // connections, let in-flight requests finish for a grace period, abort the rest, and exit 0.
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/stop_signals.h"
 #include "cli/subcommands.h"
 #include "core/logging.h"
 #include "engine/engine_flags.h"
@@ -62,17 +61,12 @@ bool WaitForInFlight(const server::ServerState& state, std::chrono::steady_clock
   return state.in_flight == 0;
 }
 
-// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one receives them), then drains:
+// Waits for SIGINT/SIGTERM (cli/stop_signals.h), then drains:
 // new generations get 503 at once; running ones may finish within the grace period, after which the
 // engine aborts them (their streams end with finish_reason "abort" and [DONE]); only then does the HTTP
 // server stop, since cpp-httplib cuts open streams when it stops.
 void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, engine::Engine& engine) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int signal = 0;
-  sigwait(&set, &signal);
+  const int signal = StopSignals::Wait();
   if (state.draining.exchange(true)) return;  // Run() ended on its own and woke us
   spdlog::info("{}: stopping; {} request(s) in flight", signal == SIGINT ? "SIGINT" : "SIGTERM", state.in_flight.load());
   if (!WaitForInFlight(state, std::chrono::steady_clock::now() + kShutdownGrace)) {
@@ -93,13 +87,11 @@ int RunServe(ServeArgs a) {
     PrintError(chat.status().message());
     return 2;
   }
-  // Before any thread exists: stop signals go to the waiting thread only; a closed client socket is an
-  // error return, not SIGPIPE.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A stop signal from here on drains the server; a closed client socket is an error return, not SIGPIPE.
+  if (Status s = StopSignals::Install(); !s.ok()) {
+    PrintError(s.message());
+    return 1;
+  }
   std::signal(SIGPIPE, SIG_IGN);
 
   auto ckpt = model::Checkpoint::Open(a.model_dir);
@@ -165,7 +157,7 @@ int RunServe(ServeArgs a) {
 
   std::thread stopper([&] { WaitForStopSignal(state, http, **engine); });
   const Status served = http.Run();
-  if (!state.draining.exchange(true)) pthread_kill(stopper.native_handle(), SIGTERM);  // wake the waiting thread
+  if (!state.draining.exchange(true)) StopSignals::Wake();
   stopper.join();
   (*engine)->Shutdown();
   if (!served.ok()) {
