@@ -3,7 +3,7 @@
 # checkpoint: greedy completions, n = 2 greedy choices (copy-on-write blocks) and a streamed chat give exactly
 # the text of a single-process server, with --tensor-parallel-size 2 and with --enable-expert-parallel too;
 # SIGTERM to rank 0 drains and every process exits 0, SIGTERM to mpirun ends the whole job within a
-# bound; --data-parallel-size 2 is one error line and a non-zero exit.
+# bound; --data-parallel-size 2 and a missing checkpoint are one error line and a non-zero exit.
 # Usage: serve_parallel.sh SIEVE MPIEXEC
 set -euo pipefail
 sieve_bin=$(realpath "$1")
@@ -90,4 +90,10 @@ rc=0
 if ((rc != 0)) && [[ $(grep -c '^sieve: ' "$work/dp.log") == 1 ]] && grep -q "not supported yet" "$work/dp.log"; then
   echo "ok   --data-parallel-size 2: one error line, exit $rc"
 else echo "FAIL --data-parallel-size 2: exit $rc"; cat "$work/dp.log"; status=1; fi
+# A start-up error on rank 0 releases the followers: one line, a non-zero exit, no hang.
+rc=0
+timeout 60 "$work/mpi_sieve" serve "$work/missing" --port 0 --tensor-parallel-size 2 >"$work/bad.log" 2>&1 || rc=$?
+if ((rc != 0 && rc != 124)) && [[ $(grep -c '^sieve: ' "$work/bad.log") == 1 ]]; then
+  echo "ok   missing checkpoint under mpirun: one error line, exit $rc"
+else echo "FAIL missing checkpoint under mpirun: exit $rc"; cat "$work/bad.log"; status=1; fi
 exit $status
