@@ -1,6 +1,7 @@
-// The follower ranks' side of `mpirun -np N sieve serve ... --tensor-parallel-size T` (lock-step serving,
-// engine/lock_step_model.h), and the start-up message that gives them rank 0's KV-cache geometry: rank 0
-// sizes its cache from its own free memory, and every rank's cache must have exactly the same blocks.
+// The follower ranks' side of `mpirun -np N sieve serve|bench latency|bench throughput ... --tensor-parallel-size
+// T` (lock-step serving, engine/lock_step_model.h), and the start-up message that gives them rank 0's KV-cache
+// geometry: rank 0 sizes its cache from its own free memory, and every rank's cache must have exactly the
+// same blocks.
 #pragma once
 
 #include <optional>
