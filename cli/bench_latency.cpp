@@ -63,7 +63,9 @@ int RunLatency(const LatencyArgs& a) {
   bench.engine.max_num_seqs = a.batch_size * a.n;  // the whole batch runs at once; no idle KV cache
   if (bench.engine.max_model_len == 0) bench.engine.max_model_len = WholeBlocks(a.input_len + a.output_len, bench.engine);
   bench.engine.enable_prefix_caching = false;  // vLLM's latency bench turns it off too
-  auto started = StartOfflineBench(bench);
+  std::unique_ptr<ParallelSession> session;
+  if (const std::optional<int> done = JoinOfflineBenchJob(bench, &session)) return *done;
+  auto started = StartOfflineBench(bench, std::move(session));
   if (!started.ok()) {
     PrintError(started.status().message());
     return 1;

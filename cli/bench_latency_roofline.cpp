@@ -11,10 +11,12 @@
 #include <mutex>
 #include <set>
 
+#include "cli/serve_lock_step.h"
 #include "cli/subcommands.h"
 #include "engine/engine_flags.h"
 #include "kernels/machine_limits.h"
 #include "kernels/thread_pool.h"
+#include "parallel/parallel_flags.h"
 
 namespace sieve::cli {
 
@@ -30,6 +32,7 @@ void AddOfflineBenchFlags(CLI::App& cmd, OfflineBenchArgs* a) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
   engine::AddEngineFlags(cmd, &a->engine);
+  parallel::AddParallelFlags(cmd, &a->parallel);
 }
 
 int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options) {
@@ -37,16 +40,27 @@ int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options) {
   return (tokens + block - 1) / block * block;
 }
 
-StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a) {
-  OfflineBench b;
+namespace {
+
+model::ModelOptions BenchModelOptions(const OfflineBenchArgs& a, const ParallelSession& session) {
+  model::ModelOptions options{.num_threads = a.threads > 0 ? a.threads : kernels::ThreadPool::DefaultThreadCount(),
+                              .dense_attention = a.dense_attention};
+  session.Configure(&options);
+  return options;
+}
+
+Status LoadAndStart(const OfflineBenchArgs& a, OfflineBench& b) {
   b.threads = a.threads > 0 ? a.threads : kernels::ThreadPool::DefaultThreadCount();
   SIEVE_ASSIGN_OR_RETURN(b.kv_dtype, model::ParseKvCacheDtype(a.engine.kv_cache_dtype));
   const auto start = Clock::now();
   SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(a.model_dir));
-  SIEVE_ASSIGN_OR_RETURN(auto m, model::Model::Load(std::move(ckpt),
-                                                    {.num_threads = b.threads, .dense_attention = a.dense_attention}));
+  SIEVE_ASSIGN_OR_RETURN(auto m, model::Model::Load(std::move(ckpt), BenchModelOptions(a, *b.session)));
   b.load_s = std::chrono::duration<double>(Clock::now() - start).count();
   b.model = std::move(m);
+  if (b.session->control() != nullptr) {
+    b.lock_step = std::make_shared<engine::LockStepModel>(b.model, *b.session->control());
+    b.model = b.lock_step;
+  }
   {
     // The probes run on their own pool of the same size, pinned the same way, before the engine starts.
     kernels::ThreadPool pool(b.threads);
@@ -54,7 +68,48 @@ StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a) {
     b.fma_flops_per_s = kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
   }
   SIEVE_ASSIGN_OR_RETURN(b.engine, engine::Engine::Create(b.model, nullptr, a.engine));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession>* session) {
+  const Status started = ParallelSession::Start(a.parallel, session);
+  const bool root = (*session)->is_root();
+  if (!started.ok()) {
+    if (root) PrintError(started.message());
+    return 2;
+  }
+  if ((*session)->layout().dp_size > 1) {
+    if (root) PrintError("bench: --data-parallel-size > 1 is not supported yet; use --tensor-parallel-size (DP = 1)");
+    return 2;
+  }
+  if (root) return std::nullopt;
+  return RunServeFollower(a.model_dir, BenchModelOptions(a, **session), **session);
+}
+
+StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session) {
+  OfflineBench b;
+  b.session = std::move(session);
+  if (Status started = LoadAndStart(a, b); !started.ok()) {
+    // The followers still wait for the geometry, not for commands: release them that way (before this
+    // session's MPI_Finalize, which waits for theirs).
+    b.lock_step.reset();
+    if (Status shared = ShareKvGeometry(*b.session, std::nullopt); !shared.ok()) parallel::AbortJob(shared);
+    return started;
+  }
+  const engine::EngineStats stats = b.engine->Stats();
+  const KvGeometry geometry{.num_blocks = stats.kv_blocks_total,
+                            .block_size = stats.kv_token_capacity / stats.kv_blocks_total,
+                            .dtype = b.kv_dtype};
+  if (Status shared = ShareKvGeometry(*b.session, geometry); !shared.ok()) parallel::AbortJob(shared);
   return b;
+}
+
+OfflineBench::~OfflineBench() {
+  if (!lock_step) return;
+  engine->Shutdown();  // no model call can follow the stop
+  if (Status s = lock_step->StopFollowers(); !s.ok()) parallel::AbortJob(s);
 }
 
 std::vector<std::vector<int32_t>> RandomPromptIds(int64_t count, int64_t len, int64_t vocab, std::mt19937_64& rng) {

@@ -7,12 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "cli/parallel_session.h"
 #include "engine/engine.h"
+#include "engine/lock_step_model.h"
 #include "model/model.h"
 #include "model/step_cost.h"
 
@@ -24,14 +27,23 @@ struct OfflineBenchArgs {
   bool dense_attention = false;  // ignore the DSA indexer (to show what it saves)
   int64_t probe_mib = 1024;      // read-bandwidth probe buffer
   engine::EngineOptions engine;
+  parallel::ParallelConfig parallel;
 };
 
-// Adds --model, --threads, --dense-attention, --probe-mib and the engine flags.
+// Adds --model, --threads, --dense-attention, --probe-mib, the engine flags and the parallel-layout flags.
 void AddOfflineBenchFlags(CLI::App& cmd, OfflineBenchArgs* a);
 
 struct OfflineBench {
+  OfflineBench() = default;
+  OfflineBench(OfflineBench&&) = default;
+  OfflineBench& operator=(OfflineBench&&) = default;
+  // Under mpirun, on every way out: stops the engine, then the followers, whose MPI_Finalize rank 0's waits for.
+  ~OfflineBench();
+
+  std::unique_ptr<ParallelSession> session;  // first, so that it outlives the model (null on no MPI path)
   std::shared_ptr<model::Model> model;
   std::unique_ptr<engine::Engine> engine;
+  std::shared_ptr<engine::LockStepModel> lock_step;  // under mpirun: `model`, broadcasting each call
   int threads = 0;
   double load_s = 0;              // checkpoint open + model ready
   double read_bytes_per_s = 0;    // best pass of the read-bandwidth probe
@@ -43,8 +55,14 @@ struct OfflineBench {
 // and each sequence occupies whole blocks, so an unrounded length would leave room for fewer sequences.
 int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options);
 
-// Loads the model, measures the limits on a pool of the same thread count, then starts the engine.
-StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a);
+// Starts the MPI job the parallel flags ask for (docs/parallelism.md; DP = 1 only). Returns the exit code
+// when this process is done: a bad layout (rank 0 printed it) or a follower rank that ran rank 0's model
+// calls in lock-step until it was stopped; nullopt on rank 0 and in one process, which go on.
+std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession>* session);
+
+// Loads the model, measures the limits on a pool of the same thread count, then starts the engine (on a
+// LockStepModel under mpirun, after which the followers get the KV-cache geometry).
+StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session);
 
 // `count` prompts of `len` ids drawn uniformly from [0, min(10000, vocab)) (vLLM: np.random.randint(10000)).
 std::vector<std::vector<int32_t>> RandomPromptIds(int64_t count, int64_t len, int64_t vocab, std::mt19937_64& rng);

@@ -49,7 +49,9 @@ int RunThroughput(const ThroughputArgs& a) {
   }
   OfflineBenchArgs bench = a.bench;
   if (bench.engine.max_model_len == 0) bench.engine.max_model_len = WholeBlocks(a.input_len + a.output_len, bench.engine);
-  auto started = StartOfflineBench(bench);
+  std::unique_ptr<ParallelSession> session;
+  if (const std::optional<int> done = JoinOfflineBenchJob(bench, &session)) return *done;
+  auto started = StartOfflineBench(bench, std::move(session));
   if (!started.ok()) {
     PrintError(started.status().message());
     return 1;

@@ -11,6 +11,9 @@ namespace {
 // A collective that waits this long means a dead or stuck rank (ranks run in lock-step, so a healthy
 // wait is one step of the slowest rank): the job ends with a message instead of hanging.
 constexpr std::chrono::seconds kCollectiveDeadline{300};
+// A follower's wait for the next step command: unbounded in practice (a century), since idleness is no
+// failure; if rank 0 dies, mpirun ends the job.
+constexpr std::chrono::hours kIdleWait{24 * 365 * 100};
 
 bool AsksForProcesses(const parallel::ParallelConfig& c) {
   return c.tensor_parallel_size > 1 || c.data_parallel_size > 1 || c.expert_parallel_size > 1 ||
@@ -32,10 +35,14 @@ Status ParallelSession::Start(const parallel::ParallelConfig& config, std::uniqu
   SIEVE_ASSIGN_OR_RETURN(s.world_, s.runtime_->World(kCollectiveDeadline));
   SIEVE_ASSIGN_OR_RETURN(s.layout_, parallel::ParallelLayout::Create(config, s.world_->size(), s.world_->rank()));
   SIEVE_ASSIGN_OR_RETURN(s.attention_, s.world_->Split(s.layout_.dp_rank, s.layout_.attn_tp_rank));
+  // MPI_Comm_dup is collective; the deadline is each process's own.
+  const std::chrono::milliseconds command_wait = s.world_->rank() == 0 ? kCollectiveDeadline : kIdleWait;
+  SIEVE_ASSIGN_OR_RETURN(s.control_, s.runtime_->World(command_wait));
   return Status::Ok();
 }
 
 ParallelSession::~ParallelSession() {
+  control_.reset();
   attention_.reset();
   world_.reset();
 }

@@ -31,6 +31,11 @@ class ParallelSession {
   void Configure(model::ModelOptions* options) const;
   // Rank 0's token to every rank, so all ranks feed the same next step (a no-op in one process).
   Status ShareToken(int32_t* token) const;
+  // The channel of lock-step serving's step commands (engine/lock_step_model.h), null in one process: a
+  // duplicate of the world, so commands never interleave with the forward pass's collectives. Rank 0
+  // sends with the collective deadline (a dead follower ends the job); the others wait without one,
+  // because an idle server sends nothing for as long as no request comes.
+  parallel::Communicator* control() const { return control_.get(); }
 
  private:
   ParallelSession() = default;
@@ -38,6 +43,7 @@ class ParallelSession {
   std::unique_ptr<parallel::MpiRuntime> runtime_;      // null in one process
   std::unique_ptr<parallel::Communicator> world_;      // the MoE group
   std::unique_ptr<parallel::Communicator> attention_;  // this replica's attention-TP group
+  std::unique_ptr<parallel::Communicator> control_;    // step commands (see control())
   parallel::ParallelLayout layout_;
 };
 

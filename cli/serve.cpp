@@ -1,6 +1,9 @@
 // `sieve serve MODEL_DIR [--host H] [--port P] [engine flags] ...`: an OpenAI-compatible HTTP server
 // that vLLM and SGLang clients use unchanged (flag names as `vllm serve`). SIGINT/SIGTERM stop accepting
 // connections, let in-flight requests finish for a grace period, abort the rest, and exit 0.
+// Under `mpirun -np N` with --tensor-parallel-size/--tp and optionally --enable-expert-parallel/--ep, rank 0
+// serves and the other ranks follow its model calls in lock-step (engine/lock_step_model.h); on a stop
+// signal rank 0 drains, then tells them to stop, so every process exits 0. DP > 1 is not supported yet.
 
 #include <algorithm>
 #include <chrono>
@@ -8,12 +11,16 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/parallel_session.h"
+#include "cli/serve_lock_step.h"
 #include "cli/stop_signals.h"
 #include "cli/subcommands.h"
 #include "core/logging.h"
 #include "engine/engine_flags.h"
+#include "engine/lock_step_model.h"
 #include "engine/speculative_config.h"
 #include "model/model.h"
+#include "parallel/parallel_flags.h"
 #include "server/http_server.h"
 #include "text/tokenizer.h"
 
@@ -39,6 +46,7 @@ struct ServeArgs {
   int http_threads = 0;  // 0: enough for every running sequence to stream, plus spare
   int64_t max_request_body_bytes = server::kDefaultMaxRequestBodyBytes;
   engine::EngineOptions engine;
+  parallel::ParallelConfig parallel;
 };
 
 // The chat, tool and reasoning settings the flags ask for.
@@ -78,53 +86,78 @@ void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, eng
 }
 
 int RunServe(ServeArgs a) {
-  if (!SetLogLevel(a.log_level)) {
-    PrintError("--log-level: unknown level '" + a.log_level + "'");
-    return 2;
-  }
-  auto chat = ChatSettingsFor(a);
-  if (!chat.ok()) {
-    PrintError(chat.status().message());
-    return 2;
-  }
-  // A stop signal from here on drains the server; a closed client socket is an error return, not SIGPIPE.
+  // Before MPI_Init starts threads of its own: a stop signal from here on drains the server (every rank
+  // catches it; followers end when rank 0, after draining, sends stop). A closed client socket is an error
+  // return, not SIGPIPE.
   if (Status s = StopSignals::Install(); !s.ok()) {
     PrintError(s.message());
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
-
-  auto ckpt = model::Checkpoint::Open(a.model_dir);
-  if (!ckpt.ok()) {
-    PrintError(ckpt.status().message());
-    return 1;
+  std::unique_ptr<ParallelSession> session_ptr;
+  const Status started = ParallelSession::Start(a.parallel, &session_ptr);
+  const ParallelSession& session = *session_ptr;
+  // The checks before the model loads depend only on the flags, so every rank meets the same error and
+  // rank 0 alone prints it.
+  auto report = [&](const std::string& message) {
+    if (session.is_root()) PrintError(message);
+  };
+  if (!started.ok()) {
+    report(started.message());
+    return 2;
   }
+  if (session.layout().dp_size > 1) {
+    // Each replica would need its own scheduler and the per-replica token gather (docs/parallelism.md).
+    report("serve: --data-parallel-size > 1 is not supported yet; use --tensor-parallel-size (DP = 1)");
+    return 2;
+  }
+  if (!SetLogLevel(a.log_level)) {
+    report("--log-level: unknown level '" + a.log_level + "'");
+    return 2;
+  }
+  auto chat = ChatSettingsFor(a);
+  if (!chat.ok()) {
+    report(chat.status().message());
+    return 2;
+  }
+  auto num_speculative_tokens = engine::ResolveNumSpeculativeTokens(a.engine);
+  if (!num_speculative_tokens.ok()) {
+    report(num_speculative_tokens.status().message());
+    return 2;
+  }
+  model::ModelOptions model_options{.num_threads = a.threads, .enable_mtp = *num_speculative_tokens > 0};
+  session.Configure(&model_options);
+  // Followers ignore stop signals in effect (nobody waits on them): they end when rank 0 sends stop.
+  if (!session.is_root()) return RunServeFollower(a.model_dir, model_options, session);
+
+  // From here on only rank 0 runs; until the followers have the KV-cache geometry, an error must release
+  // them as well.
+  auto fail = [&](const std::string& message, int code) {
+    PrintError(message);
+    if (Status s = ShareKvGeometry(session, std::nullopt); !s.ok()) parallel::AbortJob(s);
+    return code;
+  };
+  auto ckpt = model::Checkpoint::Open(a.model_dir);
+  if (!ckpt.ok()) return fail(ckpt.status().message(), 1);
   std::shared_ptr<const text::Tokenizer> tokenizer;
   if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {
     tokenizer = std::move(t).value();
   } else if (t.status().code() == StatusCode::kNotFound) {
     spdlog::warn("{}; serving token-id prompts only", t.status().message());
   } else {
-    PrintError(t.status().message());
-    return 1;
+    return fail(t.status().message(), 1);
   }
   const model::ModelConfig config = (*ckpt)->config();
-  auto num_speculative_tokens = engine::ResolveNumSpeculativeTokens(a.engine);
-  if (!num_speculative_tokens.ok()) {
-    PrintError(num_speculative_tokens.status().message());
-    return 2;
+  auto model = model::Model::Load(std::move(ckpt).value(), model_options);
+  if (!model.ok()) return fail(model.status().message(), 1);
+  std::shared_ptr<model::Model> served_model = std::move(model).value();
+  std::shared_ptr<engine::LockStepModel> lock_step;
+  if (session.control() != nullptr) {
+    lock_step = std::make_shared<engine::LockStepModel>(std::move(served_model), *session.control());
+    served_model = lock_step;
   }
-  auto model = model::Model::Load(std::move(ckpt).value(),
-                                  {.num_threads = a.threads, .enable_mtp = *num_speculative_tokens > 0});
-  if (!model.ok()) {
-    PrintError(model.status().message());
-    return 1;
-  }
-  auto engine = engine::Engine::Create(std::move(model).value(), tokenizer, a.engine);
-  if (!engine.ok()) {
-    PrintError(engine.status().message());
-    return 2;
-  }
+  auto engine = engine::Engine::Create(served_model, tokenizer, a.engine);
+  if (!engine.ok()) return fail(engine.status().message(), 2);
   server::ServerMetrics metrics(a.served_model_names.empty() ? a.model_dir : a.served_model_names.front());
   server::ServerState state;
   state.engine = engine->get();
@@ -141,16 +174,19 @@ int RunServe(ServeArgs a) {
   const int http_threads = a.http_threads > 0 ? a.http_threads : static_cast<int>(std::max<int64_t>(64, a.engine.max_num_seqs) + 16);
   server::HttpServer http(state, http_threads, a.max_request_body_bytes);
   auto port = http.Bind(a.host, a.port);
-  if (!port.ok()) {
-    PrintError(port.status().message());
-    return 1;
-  }
+  if (!port.ok()) return fail(port.status().message(), 1);
   const engine::EngineStats stats = (*engine)->Stats();
+  const KvGeometry geometry{.num_blocks = stats.kv_blocks_total,
+                            .block_size = stats.kv_token_capacity / stats.kv_blocks_total,
+                            .dtype = *model::ParseKvCacheDtype(a.engine.kv_cache_dtype)};
+  if (Status s = ShareKvGeometry(session, geometry); !s.ok()) parallel::AbortJob(s);
   spdlog::info("sieve serve: model {} ({}, {} layers, {} weights) served as '{}'; chat format {}", a.model_dir,
                config.model_type, config.num_hidden_layers, config.is_fp8() ? "fp8" : "bf16", state.model_name(),
                text::ChatFamilyName(chat->family));
-  spdlog::info("parallel layout: 1 process, CPU, {} model threads (tp=1, pp=1, dp=1); {} HTTP threads",
-               a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency()), http_threads);
+  spdlog::info("parallel layout: {} process(es), CPU, {} model threads each, {}; {} HTTP threads on rank 0",
+               session.layout().world_size,
+               a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency()),
+               session.layout().Describe(), http_threads);
   spdlog::info("KV cache: {} blocks, {} tokens; max_model_len {}; max_num_seqs {}", stats.kv_blocks_total,
                stats.kv_token_capacity, state.limits.max_model_len, a.engine.max_num_seqs);
   spdlog::info("listening on http://{}:{}{}", a.host, *port, a.api_key.empty() ? "" : " (API key required on /v1)");
@@ -160,6 +196,10 @@ int RunServe(ServeArgs a) {
   if (!state.draining.exchange(true)) StopSignals::Wake();
   stopper.join();
   (*engine)->Shutdown();
+  // The step thread is gone, so no model call can follow the stop.
+  if (lock_step) {
+    if (Status s = lock_step->StopFollowers(); !s.ok()) parallel::AbortJob(s);
+  }
   if (!served.ok()) {
     PrintError(served.message());
     return 1;
@@ -196,6 +236,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   engine::AddEngineFlags(*cmd, &a->engine);
+  parallel::AddParallelFlags(*cmd, &a->parallel);
   // SGLang's names for the same engine settings.
   cmd->add_option("--context-length", a->engine.max_model_len, "Same as --max-model-len (SGLang's name)");
   cmd->add_option("--max-running-requests", a->engine.max_num_seqs, "Same as --max-num-seqs (SGLang's name)");

@@ -191,7 +191,7 @@ Status ModelRunner::Propose(const ScheduledBatch& batch, std::vector<ChunkResult
 }
 
 void ModelRunner::CopyBlocks(const std::vector<std::pair<int32_t, int32_t>>& copies) {
-  for (const auto& [src, dst] : copies) cache_.CopyBlock(src, dst);
+  model_.CopyCacheBlocks(copies, cache_);
 }
 
 }  // namespace sieve::engine

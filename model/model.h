@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "model/checkpoint.h"
@@ -50,6 +52,12 @@ class Model {
   // Uses cache layer num_hidden_layers; out->hidden holds the rows after shared_head.norm (the MTP head's input).
   virtual Status ForwardMtp(const ForwardBatch& batch, const Tensor& hidden, PagedKvCache& cache,
                             ForwardOutput* out) = 0;
+  // Copy-on-write of forked sequences' partial blocks, (src, dst) in order, between steps. Here rather than
+  // on the cache alone so that a wrapper running the model on several processes (engine/lock_step_model.h)
+  // repeats the copies on every process's cache.
+  virtual void CopyCacheBlocks(const std::vector<std::pair<int32_t, int32_t>>& copies, PagedKvCache& cache) {
+    for (const auto& [src, dst] : copies) cache.CopyBlock(src, dst);
+  }
 };
 
 }  // namespace sieve::model

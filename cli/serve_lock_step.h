@@ -1,0 +1,30 @@
+// The follower ranks' side of `mpirun -np N sieve serve|bench latency|bench throughput ... --tensor-parallel-size
+// T` (lock-step serving, engine/lock_step_model.h), and the start-up message that gives them rank 0's KV-cache
+// geometry: rank 0 sizes its cache from its own free memory, and every rank's cache must have exactly the
+// same blocks.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/parallel_session.h"
+#include "model/model.h"
+#include "model/paged_kv_cache.h"
+
+namespace sieve::cli {
+
+struct KvGeometry {
+  int64_t num_blocks = 0;
+  int64_t block_size = 0;
+  model::KvCacheDtype dtype = model::KvCacheDtype::kF32;
+};
+
+// Rank 0, once, over session.control(): the geometry, or nullopt when its start-up failed (the followers
+// then exit 1 without a message, since rank 0 prints the reason).
+Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeometry>& geometry);
+
+// Every other rank: loads its share of the model like rank 0, waits for the geometry, then runs rank 0's
+// step commands until it sends stop. Returns the exit code (0 after stop; a failed collective ends the job).
+int RunServeFollower(const std::string& model_dir, const model::ModelOptions& options, const ParallelSession& session);
+
+}  // namespace sieve::cli

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `sieve bench latency|throughput` under a real mpirun (rank 0 runs the engine, the other rank follows its
+# model calls in lock-step): both finish with exit 0 and their result lines, with --tensor-parallel-size 2
+# and with --enable-expert-parallel; an error after the followers started (the engine refuses a flag) and
+# --data-parallel-size 2 are one error line and a non-zero exit, not a hang.
+# Usage: bench_parallel.sh SIEVE MPIEXEC
+set -euo pipefail
+sieve=$(realpath "$1")
+mpiexec=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+timeout 120 "$sieve" make-checkpoint --out "$work/tiny" --preset tiny --seed 4 >/dev/null 2>&1
+common=(--model "$work/tiny" --threads 1 --probe-mib 16 --kv-cache-memory 0.05)
+status=0
+
+run() {  # EXPECTED-LINE FLAGS...: exit 0 and EXPECTED-LINE on stdout within 120 s
+  local want=$1 rc=0
+  shift
+  timeout 120 "$mpiexec" -np 2 "$sieve" "$@" >"$work/out.txt" 2>&1 || rc=$?
+  if ((rc == 0)) && grep -q "$want" "$work/out.txt"; then echo "ok   $*"
+  else echo "FAIL (exit $rc) $*"; tail -5 "$work/out.txt"; status=1; fi
+}
+run "^Avg latency" bench latency "${common[@]}" --tp 2 --batch-size 2 --input-len 8 --output-len 8 --num-iters 2 --num-iters-warmup 1
+run "^Throughput" bench throughput "${common[@]}" --tp 2 --enable-expert-parallel --num-prompts 4 --input-len 8 --output-len 8
+
+refused() {  # MESSAGE FLAGS...: one 'sieve: ' line with MESSAGE and a non-zero exit within 60 s
+  local want=$1 rc=0
+  shift
+  timeout 60 "$mpiexec" -np 2 "$sieve" "$@" >"$work/out.txt" 2>&1 || rc=$?
+  if ((rc != 0 && rc != 124)) && [[ $(grep -c '^sieve: ' "$work/out.txt") == 1 ]] && grep -q -- "$want" "$work/out.txt"; then
+    echo "ok   refused: $want (exit $rc)"
+  else echo "FAIL (exit $rc) $*"; cat "$work/out.txt"; status=1; fi
+}
+refused "exceeds the model's max_position_embeddings" bench throughput "${common[@]}" --tp 2 --max-model-len 999999999
+refused "not supported yet" bench latency "${common[@]}" --data-parallel-size 2
+exit $status
