@@ -240,10 +240,11 @@ const longStream = JSON.stringify({ model, prompt: 'go', max_tokens: 300, ignore
     else if (res.status === want && !text.includes('root:')) { f.completed++; }
     else { f.errored++; console.log(`  ${name}: got ${res.status}, want ${want}: ${text.slice(0, 200)}`); }
   }
-  {  // a raw request line: fetch would normalize the dot segments away
+  {  // A raw request line: fetch would normalize the dot segments away. write(), not end(): a half-closed
+     // socket may get no answer at all; "Connection: close" has the server close after answering.
     f.tried++;
     const answer = await new Promise((resolve) => {
-      const s = net.connect(Number(url.port), url.hostname, () => s.end(`GET /%2e%2e/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.Authorization}\r\nConnection: close\r\n\r\n`));
+      const s = net.connect(Number(url.port), url.hostname, () => s.write(`GET /%2e%2e/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.Authorization}\r\nConnection: close\r\n\r\n`));
       let got = '';
       s.on('data', (d) => { got += d; });
       s.on('close', () => resolve(got));

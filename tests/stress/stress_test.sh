@@ -48,12 +48,21 @@ idle_rss=$(heap_rss_kb "$pid" "$work/main.log")
 timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" || fail "stress clients"
 warm_rss=$(heap_rss_kb "$pid" "$work/main.log")
 # A second identical round: a leak grows RSS again by about what the round leaked; a warm process (thread
-# stacks and allocator arenas already touched in round one) stays flat.
-timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" >/dev/null || fail "stress clients, second round"
-after_rss=$(heap_rss_kb "$pid" "$work/main.log")
+# stacks and allocator arenas already touched in round one) stays flat. Warming can spill into round two
+# (glibc hands its per-thread arenas to the 64 HTTP workers lazily, and OpenBLAS's packing buffers are
+# touched per calling thread), so a round that grows by the bound or more gets one more round: a leak
+# grows every round, a warm-up does not.
+round_rss=$warm_rss
+for round in two three; do
+  timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" >/dev/null || fail "stress clients, round $round"
+  after_rss=$(heap_rss_kb "$pid" "$work/main.log")
+  echo "memory (RSS without KV-cache pages): idle $((idle_rss / 1024)) MiB, after round one $((warm_rss / 1024)) MiB, after round $round $((after_rss / 1024)) MiB"
+  grown=$((after_rss - round_rss))
+  ((grown < 65536)) && break
+  [[ $round == three ]] && fail "RSS grew by $((grown / 1024)) MiB in round three after growing in round two (leak)"
+  round_rss=$after_rss
+done
 echo "KV cache resident: $(($(kv_rss_kb "$pid" "$work/main.log") / 1024)) MiB"
-echo "memory (RSS without KV-cache pages): idle $((idle_rss / 1024)) MiB, after round one $((warm_rss / 1024)) MiB, after round two $((after_rss / 1024)) MiB"
-((after_rss - warm_rss < 65536)) || fail "RSS grew by $(((after_rss - warm_rss) / 1024)) MiB in the second round (leak)"
 grep -q 'sk-stress' "$work/main.log" && fail "the API key appears in the log"
 
 # 2. SIGTERM under load: 16 streams in flight; each must end with [DONE] (or an error chunk), exit 0.
