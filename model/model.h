@@ -29,8 +29,8 @@ struct ModelOptions {
   // This rank's share of the model under mpirun (docs/parallelism.md); the default is one process holding
   // everything. With attn_tp_size > 1, `attention_group` is the rank's attention-TP group; with
   // world_size > 1, `moe_group` is every rank. Both must outlive the model. Every rank of the job runs the
-  // same Forward calls in the same order; with DP > 1 the replicas must run the same batches, because the
-  // routed experts are summed over the whole world (a per-replica token gather is not implemented yet).
+  // same number of Forward calls in the same order; with DP > 1 each replica runs its own batches (an
+  // empty one when it has no work), and the MoE layers exchange tokens over `moe_group` (model/moe.h).
   parallel::ParallelLayout layout = {};
   parallel::Communicator* attention_group = nullptr;
   parallel::Communicator* moe_group = nullptr;

@@ -1,4 +1,4 @@
-// Counting all-reduce traffic (see counting_communicator.h).
+// Counting all-reduce and all-to-all traffic (see counting_communicator.h).
 #include "parallel/counting_communicator.h"
 
 namespace sieve::parallel {
@@ -18,6 +18,7 @@ Status CountingCommunicator::Broadcast(std::span<std::byte> data, int root) { re
 StatusOr<std::vector<std::byte>> CountingCommunicator::AllToAllV(std::span<const std::byte> send,
                                                                  std::span<const int64_t> send_counts,
                                                                  std::vector<int64_t>* recv_counts) {
+  all_to_all_bytes_ += static_cast<int64_t>(send.size_bytes());
   return inner_->AllToAllV(send, send_counts, recv_counts);
 }
 

@@ -1,6 +1,7 @@
 // CountingCommunicator: forwards every collective to another communicator and counts what the all-reduces
-// were given (calls and payload bytes per rank), so a test or benchmark can print one step's traffic next to
-// the analytic count of docs/parallelism.md ("Communication per decode step").
+// were given (calls and payload bytes per rank) and what the all-to-alls sent (payload bytes, without the
+// count exchange), so a test or benchmark can print one step's traffic next to the analytic count of
+// docs/parallelism.md ("Communication per decode step").
 #pragma once
 
 #include "parallel/communicator.h"
@@ -13,7 +14,8 @@ class CountingCommunicator final : public Communicator {
 
   int64_t all_reduce_calls() const { return calls_; }
   int64_t all_reduce_bytes() const { return bytes_; }  // the buffer each rank passed, summed over calls
-  void ResetCounts() { calls_ = bytes_ = 0; }
+  int64_t all_to_all_bytes() const { return all_to_all_bytes_; }  // sent by this rank, summed over calls
+  void ResetCounts() { calls_ = bytes_ = all_to_all_bytes_ = 0; }
 
   int rank() const override { return inner_->rank(); }
   int size() const override { return inner_->size(); }
@@ -28,7 +30,7 @@ class CountingCommunicator final : public Communicator {
 
  private:
   Communicator* inner_;
-  int64_t calls_ = 0, bytes_ = 0;
+  int64_t calls_ = 0, bytes_ = 0, all_to_all_bytes_ = 0;
 };
 
 }  // namespace sieve::parallel

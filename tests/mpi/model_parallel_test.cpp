@@ -8,9 +8,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "model/checkpoint_presets.h"
 #include "model/checkpoint_writer.h"
+#include "model/expert_dispatch.h"
 #include "parallel/counting_communicator.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/parallel_flags.h"
@@ -35,38 +37,87 @@ struct GreedyRun {
   std::vector<std::vector<float>> logits;  // the row each token was chosen from
   int64_t last_step_bytes = 0;             // all-reduced by this rank in the last decode step
   int64_t last_step_context = 0;           // cached positions the last step's token sees
+  // All-to-all bytes sent in the last step, summed over every rank of the world (DP > 1 only): measured,
+  // and counted from the step's routing (AnalyticAllToAllBytes).
+  int64_t last_step_all_to_all = 0;
+  int64_t last_step_all_to_all_analytic = 0;
 };
 
 // Bytes one rank all-reduces in a decode step of one token with `context` positions (docs/parallelism.md):
 // o_proj rows in every layer, the dense MLP rows, the MoE rows (routed and shared summed together without
-// DP, separately with it), and the indexer's scores once the context exceeds index_topk.
-int64_t AnalyticStepBytes(const ModelConfig& c, int64_t context) {
-  const int64_t d = c.hidden_size, dense = c.first_k_dense_replace, moe = c.num_hidden_layers - dense;
-  int64_t floats = c.num_hidden_layers * d + dense * d + moe * d * (layout.dp_size > 1 ? 2 : 1);
-  if (c.has_indexer() && context > c.index_topk) floats += c.num_hidden_layers * context;
+// DP; with it the all-to-all combines the routed experts and this all-reduce joins the attention group's
+// row shares and shared-expert slices), and the indexer's scores once the context exceeds index_topk (or
+// always in a traced run, which records every token's scores).
+int64_t AnalyticStepBytes(const ModelConfig& c, int64_t context, bool traced) {
+  const int64_t d = c.hidden_size, dense = c.first_k_dense_replace;
+  int64_t floats = c.num_hidden_layers * d + dense * d + (c.num_hidden_layers - dense) * d;
+  if (c.has_indexer() && (context > c.index_topk || traced)) floats += c.num_hidden_layers * context;
   return floats * static_cast<int64_t>(sizeof(float));
 }
 
-// Prefill, then one decode step per token through the cache (as `sieve generate`).
-GreedyRun Greedy(Model& m, const std::vector<int32_t>& prompt) {
+// All-to-all bytes one replica's step sends, from its routing (docs/parallelism.md): each row goes once to
+// every rank holding one of its experts (every rank without EP) as a record of k ids, k weights and the
+// row, and comes back as one partial row per such rank.
+int64_t AnalyticAllToAllBytes(const ModelConfig& c, const ForwardTrace& trace) {
+  const int64_t k = c.num_experts_per_tok, per_rank = c.n_routed_experts / layout.world_size;
+  const int64_t record = DispatchRecordBytes(k, c.hidden_size) + c.hidden_size * static_cast<int64_t>(sizeof(float));
+  int64_t bytes = 0;
+  for (const std::vector<int32_t>& ids : trace.moe_expert_ids) {
+    for (size_t row = 0; row * k < ids.size(); ++row) {
+      std::set<int64_t> owners;
+      for (int64_t i = 0; i < k; ++i) owners.insert(ids[row * k + i] / per_rank);
+      bytes += static_cast<int64_t>(layout.moe_ep_size > 1 ? owners.size() : layout.world_size) * record;
+    }
+  }
+  return bytes;
+}
+
+// One forward of `batch` (empty: an idle replica's step, which still joins the MoE group's collectives);
+// the token chosen from its last row, or -1 for an empty batch.
+int32_t Step(Model& m, PagedKvCache& cache, const std::vector<SequenceChunk>& seqs, ForwardTrace* trace,
+             GreedyRun* run) {
+  world->ResetCounts();
+  attention->ResetCounts();
+  ForwardBatch batch;
+  batch.seqs = seqs;
+  ForwardOutput out;
+  EXPECT_TRUE(m.Forward(batch, cache, &out).ok());
+  run->last_step_bytes = world->all_reduce_bytes() + attention->all_reduce_bytes();
+  if (trace != nullptr) {
+    // Counted before this all-reduce, which adds them up over the world; the replica's analytic count
+    // once per replica.
+    const ModelConfig& c = m.config();
+    float totals[2] = {static_cast<float>(world->all_to_all_bytes()),
+                       layout.attn_tp_rank == 0 ? static_cast<float>(AnalyticAllToAllBytes(c, *trace)) : 0.0f};
+    EXPECT_TRUE(world->AllReduceSum(totals).ok());
+    run->last_step_all_to_all = static_cast<int64_t>(totals[0]);
+    run->last_step_all_to_all_analytic = static_cast<int64_t>(totals[1]);
+  }
+  if (seqs.empty()) return -1;
+  const int64_t vocab = m.config().vocab_size;
+  run->logits.emplace_back(out.logits.ptr(), out.logits.ptr() + vocab);
+  run->tokens.push_back(Argmax(out.logits.ptr(), vocab));
+  return run->tokens.back();
+}
+
+// Prefill, then one decode step per token through the cache (as `sieve generate`); `idle_before` and
+// `idle_after` empty steps around them (data-parallel replicas that run different requests). `trace` is the
+// model's trace, or null for the single process.
+GreedyRun Greedy(Model& m, const std::vector<int32_t>& prompt, ForwardTrace* trace = nullptr, int idle_before = 0,
+                 int idle_after = 0) {
   auto cache = MakeCache(m, 1);
   GreedyRun run;
+  for (int i = 0; i < idle_before; ++i) Step(m, *cache, {}, trace, &run);
   SequenceChunk chunk = Chunk(0, prompt, 0, SequenceChunk::Logits::kLast);
-  const int64_t vocab = m.config().vocab_size;
   for (int step = 0; step < kSteps; ++step) {
-    world->ResetCounts();
-    attention->ResetCounts();
-    ForwardBatch batch;
-    batch.seqs = {chunk};
-    ForwardOutput out;
-    EXPECT_TRUE(m.Forward(batch, *cache, &out).ok());
-    run.logits.emplace_back(out.logits.ptr(), out.logits.ptr() + vocab);
-    run.tokens.push_back(Argmax(out.logits.ptr(), vocab));
-    run.last_step_bytes = world->all_reduce_bytes() + attention->all_reduce_bytes();
+    const int32_t token = Step(m, *cache, {chunk}, trace, &run);
     run.last_step_context = chunk.start_pos + static_cast<int64_t>(chunk.token_ids.size());
     chunk.start_pos += static_cast<int64_t>(chunk.token_ids.size());
-    chunk.token_ids = {run.tokens.back()};
+    chunk.token_ids = {token};
   }
+  const int64_t last_bytes = run.last_step_bytes;  // of the last decode step, not of the idle ones after it
+  for (int i = 0; i < idle_after; ++i) Step(m, *cache, {}, trace, &run);
+  run.last_step_bytes = last_bytes;
   return run;
 }
 
@@ -76,8 +127,9 @@ std::unique_ptr<Model> LoadSingle(std::shared_ptr<const Checkpoint> ckpt) {
   return m.ok() ? std::move(m).value() : nullptr;
 }
 
-std::unique_ptr<Model> LoadShard(std::shared_ptr<const Checkpoint> ckpt, const parallel::ParallelLayout& l) {
-  ModelOptions options{.num_threads = 1};
+std::unique_ptr<Model> LoadShard(std::shared_ptr<const Checkpoint> ckpt, const parallel::ParallelLayout& l,
+                                 ForwardTrace* trace = nullptr) {
+  ModelOptions options{.num_threads = 1, .trace = trace};
   options.layout = l;
   options.attention_group = attention;
   options.moe_group = world;
@@ -93,22 +145,35 @@ double WorstLogitDiff(const GreedyRun& a, const GreedyRun& b) {
   return worst;
 }
 
-void ExpectSameAsSingleProcess(std::shared_ptr<const Checkpoint> ckpt, const std::vector<int32_t>& prompt) {
+// `prompt` on every replica, or with DP > 1 `replica_prompts[dp_rank]` run after `dp_rank * 3` idle steps
+// (and idle until the others finish), so replicas hold different tokens and idle ones step empty.
+void ExpectSameAsSingleProcess(std::shared_ptr<const Checkpoint> ckpt, const std::vector<int32_t>& prompt,
+                               const std::vector<std::vector<int32_t>>& replica_prompts = {}) {
+  const bool staggered = !replica_prompts.empty();
+  const std::vector<int32_t>& mine = staggered ? replica_prompts[layout.dp_rank % replica_prompts.size()] : prompt;
+  const int idle_before = staggered ? 3 * layout.dp_rank : 0, idle_after = staggered ? 3 * (layout.dp_size - 1) - idle_before : 0;
+  ForwardTrace trace;
   auto single = LoadSingle(ckpt);
-  auto split = LoadShard(ckpt, layout);
+  auto split = LoadShard(ckpt, layout, layout.dp_size > 1 ? &trace : nullptr);
   ASSERT_TRUE(single && split);
-  const GreedyRun want = Greedy(*single, prompt);
-  const GreedyRun got = Greedy(*split, prompt);
+  const GreedyRun want = Greedy(*single, mine);
+  const GreedyRun got = Greedy(*split, mine, layout.dp_size > 1 ? &trace : nullptr, idle_before, idle_after);
   EXPECT_EQ(got.tokens, want.tokens);
   const double worst = WorstLogitDiff(got, want);
   EXPECT_LE(worst, kLogitTolerance) << layout.Describe();
-  const int64_t analytic = AnalyticStepBytes(ckpt->config(), got.last_step_context);
+  const int64_t analytic = AnalyticStepBytes(ckpt->config(), got.last_step_context, layout.dp_size > 1);
   EXPECT_EQ(got.last_step_bytes, analytic);
+  EXPECT_EQ(got.last_step_all_to_all, got.last_step_all_to_all_analytic);
+  if (layout.dp_size > 1 && !staggered) {
+    EXPECT_GT(got.last_step_all_to_all, 0);
+  }
   if (world->rank() == 0)
-    std::printf("[ %s ] max |logit diff| vs one process %.3g; last decode step (context %ld) all-reduced %ld bytes "
-                "per rank (analytic %ld)\n",
-                layout.Describe().c_str(), worst, static_cast<long>(got.last_step_context),
-                static_cast<long>(got.last_step_bytes), static_cast<long>(analytic));
+    std::printf("[ %s%s ] max |logit diff| vs one process %.3g; last decode step (context %ld) all-reduced %ld bytes "
+                "per rank (analytic %ld); all-to-all %ld bytes over all ranks (analytic %ld)\n",
+                layout.Describe().c_str(), staggered ? ", replicas staggered" : "", worst,
+                static_cast<long>(got.last_step_context), static_cast<long>(got.last_step_bytes),
+                static_cast<long>(analytic), static_cast<long>(got.last_step_all_to_all),
+                static_cast<long>(got.last_step_all_to_all_analytic));
 }
 
 class ModelParallelFixture : public ::testing::Test {
@@ -136,6 +201,14 @@ TEST_F(ModelParallelFixture, GreedyTokensAndLogitsEqualOneProcess) {
     SCOPED_TRACE("prompt " + std::to_string(i));
     ExpectSameAsSingleProcess(ckpt_, prompts_[i]);
   }
+}
+
+// Data-parallel attention: each replica runs its own prompt, starting 3 steps after the previous replica
+// (so in some steps a replica holds no tokens and only joins the MoE group's all-to-alls), and must still
+// produce the single-process tokens and logits of its prompt.
+TEST_F(ModelParallelFixture, DataParallelReplicasRunDifferentPrompts) {
+  if (layout.dp_size < 2) GTEST_SKIP() << "needs --data-parallel-size >= 2";
+  ExpectSameAsSingleProcess(ckpt_, {}, {prompts_[1], prompts_[2], prompts_[0]});
 }
 
 TEST_F(ModelParallelFixture, GreedyTokensEqualTheOfficialReference) {
