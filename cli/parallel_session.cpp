@@ -35,13 +35,21 @@ Status ParallelSession::Start(const parallel::ParallelConfig& config, std::uniqu
   SIEVE_ASSIGN_OR_RETURN(s.world_, s.runtime_->World(kCollectiveDeadline));
   SIEVE_ASSIGN_OR_RETURN(s.layout_, parallel::ParallelLayout::Create(config, s.world_->size(), s.world_->rank()));
   SIEVE_ASSIGN_OR_RETURN(s.attention_, s.world_->Split(s.layout_.dp_rank, s.layout_.attn_tp_rank));
-  // MPI_Comm_dup is collective; the deadline is each process's own.
-  const std::chrono::milliseconds command_wait = s.world_->rank() == 0 ? kCollectiveDeadline : kIdleWait;
-  SIEVE_ASSIGN_OR_RETURN(s.control_, s.runtime_->World(command_wait));
+  // MPI_Comm_dup and MPI_Comm_split are collective; the deadline is each process's own, and the split
+  // keeps it.
+  const std::chrono::milliseconds command_wait = s.is_replica_leader() ? kCollectiveDeadline : kIdleWait;
+  SIEVE_ASSIGN_OR_RETURN(std::unique_ptr<parallel::Communicator> commands, s.runtime_->World(command_wait));
+  SIEVE_ASSIGN_OR_RETURN(s.control_, commands->Split(s.layout_.dp_rank, s.layout_.attn_tp_rank));
+  if (s.layout_.dp_size > 1) {
+    std::unique_ptr<parallel::Communicator> leaders;
+    SIEVE_ASSIGN_OR_RETURN(leaders, s.world_->Split(s.is_replica_leader() ? 0 : 1, s.layout_.dp_rank));
+    if (s.is_replica_leader()) s.leaders_ = std::move(leaders);
+  }
   return Status::Ok();
 }
 
 ParallelSession::~ParallelSession() {
+  leaders_.reset();
   control_.reset();
   attention_.reset();
   world_.reset();

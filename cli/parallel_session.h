@@ -27,15 +27,22 @@ class ParallelSession {
   const parallel::ParallelLayout& layout() const { return layout_; }
   // Rank 0 prints and samples; every rank computes.
   bool is_root() const { return world_ == nullptr || world_->rank() == 0; }
+  // The first rank of each data-parallel replica runs its engine (HTTP, scheduler, sampler); the others
+  // follow its step commands. With DP = 1 this is rank 0 alone.
+  bool is_replica_leader() const { return layout_.attn_tp_rank == 0; }
   // The layout and the groups, for Model::Load. The session must outlive the model.
   void Configure(model::ModelOptions* options) const;
   // Rank 0's token to every rank, so all ranks feed the same next step (a no-op in one process).
   Status ShareToken(int32_t* token) const;
-  // The channel of lock-step serving's step commands (engine/lock_step_model.h), null in one process: a
-  // duplicate of the world, so commands never interleave with the forward pass's collectives. Rank 0
-  // sends with the collective deadline (a dead follower ends the job); the others wait without one,
-  // because an idle server sends nothing for as long as no request comes.
+  // The channel of lock-step serving's step commands (engine/lock_step_model.h), null in one process: the
+  // ranks of this replica on a communicator of their own, so commands never interleave with the forward
+  // pass's collectives. The replica's leader (its rank 0 here) sends with the collective deadline (a dead
+  // follower ends the job); the others wait without one, because an idle server sends nothing for as long
+  // as no request comes.
   parallel::Communicator* control() const { return control_.get(); }
+  // The replica leaders (one rank per replica) with DP > 1, else null: their engines agree on every step
+  // over it (engine/replica_sync.h). Null on the other ranks too.
+  parallel::Communicator* replica_leaders() const { return leaders_.get(); }
 
  private:
   ParallelSession() = default;
@@ -44,6 +51,7 @@ class ParallelSession {
   std::unique_ptr<parallel::Communicator> world_;      // the MoE group
   std::unique_ptr<parallel::Communicator> attention_;  // this replica's attention-TP group
   std::unique_ptr<parallel::Communicator> control_;    // step commands (see control())
+  std::unique_ptr<parallel::Communicator> leaders_;    // see replica_leaders()
   parallel::ParallelLayout layout_;
 };
 

@@ -18,6 +18,7 @@
 #include "core/logging.h"
 #include "engine/engine_flags.h"
 #include "engine/lock_step_model.h"
+#include "engine/replica_sync.h"
 #include "engine/speculative_config.h"
 #include "model/model.h"
 #include "parallel/parallel_flags.h"
@@ -76,7 +77,9 @@ bool WaitForInFlight(const server::ServerState& state, std::chrono::steady_clock
 void WaitForStopSignal(server::ServerState& state, server::HttpServer& http, engine::Engine& engine) {
   const int signal = StopSignals::Wait();
   if (state.draining.exchange(true)) return;  // Run() ended on its own and woke us
-  spdlog::info("{}: stopping; {} request(s) in flight", signal == SIGINT ? "SIGINT" : "SIGTERM", state.in_flight.load());
+  spdlog::info("{}: stopping; {} request(s) in flight",
+               signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "another data-parallel replica stopped",
+               state.in_flight.load());
   if (!WaitForInFlight(state, std::chrono::steady_clock::now() + kShutdownGrace)) {
     spdlog::warn("aborting {} request(s) still running", state.in_flight.load());
     engine.Shutdown();
@@ -106,11 +109,6 @@ int RunServe(ServeArgs a) {
     report(started.message());
     return 2;
   }
-  if (session.layout().dp_size > 1) {
-    // Each replica would need its own scheduler and the per-replica token gather (docs/parallelism.md).
-    report("serve: --data-parallel-size > 1 is not supported yet; use --tensor-parallel-size (DP = 1)");
-    return 2;
-  }
   if (!SetLogLevel(a.log_level)) {
     report("--log-level: unknown level '" + a.log_level + "'");
     return 2;
@@ -125,12 +123,20 @@ int RunServe(ServeArgs a) {
     report(num_speculative_tokens.status().message());
     return 2;
   }
+  const parallel::ParallelLayout& layout = session.layout();
+  if (layout.dp_size > 1 && *num_speculative_tokens > 0) {
+    // A speculative step makes several model calls, and an idle replica mirrors exactly one.
+    report("serve: speculative decoding with --data-parallel-size > 1 is not supported yet");
+    return 2;
+  }
   model::ModelOptions model_options{.num_threads = a.threads, .enable_mtp = *num_speculative_tokens > 0};
   session.Configure(&model_options);
-  // Followers ignore stop signals in effect (nobody waits on them): they end when rank 0 sends stop.
-  if (!session.is_root()) return RunServeFollower(a.model_dir, model_options, session);
+  // Followers ignore stop signals in effect (nobody waits on them): they end when their replica's leader
+  // sends stop.
+  if (!session.is_replica_leader()) return RunServeFollower(a.model_dir, model_options, session);
 
-  // From here on only rank 0 runs; until the followers have the KV-cache geometry, an error must release
+  // From here on only the replica leaders run (rank 0 alone with DP = 1), each with its own HTTP server on
+  // --port + its replica index; until the followers have the KV-cache geometry, an error must release
   // them as well.
   auto fail = [&](const std::string& message, int code) {
     PrintError(message);
@@ -156,45 +162,56 @@ int RunServe(ServeArgs a) {
     lock_step = std::make_shared<engine::LockStepModel>(std::move(served_model), *session.control());
     served_model = lock_step;
   }
-  auto engine = engine::Engine::Create(served_model, tokenizer, a.engine);
-  if (!engine.ok()) return fail(engine.status().message(), 2);
+  // The port is bound before the engine starts: with DP > 1 its step thread joins the other replicas'
+  // steps at once (after Open below), so no start-up error may come after it.
   server::ServerMetrics metrics(a.served_model_names.empty() ? a.model_dir : a.served_model_names.front());
   server::ServerState state;
-  state.engine = engine->get();
   state.limits.served_model_names = a.served_model_names.empty() ? std::vector<std::string>{a.model_dir} : a.served_model_names;
   state.limits.tokenizer = tokenizer.get();
-  state.limits.max_model_len = (*engine)->max_model_len();
   state.limits.vocab_size = config.vocab_size;
   state.limits.bos_token_id = static_cast<int32_t>(config.bos_token_id);
   state.limits.eos_token_id = static_cast<int32_t>(config.eos_token_id);
   state.chat = *chat;
   state.metrics = &metrics;
   state.api_key = a.api_key;
-
   const int http_threads = a.http_threads > 0 ? a.http_threads : static_cast<int>(std::max<int64_t>(64, a.engine.max_num_seqs) + 16);
   server::HttpServer http(state, http_threads, a.max_request_body_bytes);
-  auto port = http.Bind(a.host, a.port);
+  // Replica d listens on --port + d (with --port 0, each on a free port of its own).
+  auto port = http.Bind(a.host, a.port == 0 ? 0 : a.port + layout.dp_rank);
   if (!port.ok()) return fail(port.status().message(), 1);
+  std::unique_ptr<engine::ReplicaSync> replicas;
+  if (session.replica_leaders() != nullptr) {
+    // Another replica stopping (SIGTERM to one process) drains this one as a stop signal would.
+    replicas = std::make_unique<engine::ReplicaSync>(*session.replica_leaders(), [] { StopSignals::Wake(); });
+  }
+  auto engine = engine::Engine::Create(served_model, tokenizer, a.engine, replicas.get());
+  if (!engine.ok()) return fail(engine.status().message(), 2);
+  state.engine = engine->get();
+  state.limits.max_model_len = (*engine)->max_model_len();
   const engine::EngineStats stats = (*engine)->Stats();
   const KvGeometry geometry{.num_blocks = stats.kv_blocks_total,
                             .block_size = stats.kv_token_capacity / stats.kv_blocks_total,
                             .dtype = *model::ParseKvCacheDtype(a.engine.kv_cache_dtype)};
   if (Status s = ShareKvGeometry(session, geometry); !s.ok()) parallel::AbortJob(s);
+  // The followers have their caches: the step thread may now send them commands.
+  if (replicas) replicas->Open();
   spdlog::info("sieve serve: model {} ({}, {} layers, {} weights) served as '{}'; chat format {}", a.model_dir,
                config.model_type, config.num_hidden_layers, config.is_fp8() ? "fp8" : "bf16", state.model_name(),
                text::ChatFamilyName(chat->family));
-  spdlog::info("parallel layout: {} process(es), CPU, {} model threads each, {}; {} HTTP threads on rank 0",
-               session.layout().world_size,
-               a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency()),
-               session.layout().Describe(), http_threads);
+  spdlog::info("parallel layout: {} process(es), CPU, {} model threads each, {}; {} HTTP threads on each replica's "
+               "first rank",
+               layout.world_size, a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency()),
+               layout.Describe(), http_threads);
   spdlog::info("KV cache: {} blocks, {} tokens; max_model_len {}; max_num_seqs {}", stats.kv_blocks_total,
                stats.kv_token_capacity, state.limits.max_model_len, a.engine.max_num_seqs);
-  spdlog::info("listening on http://{}:{}{}", a.host, *port, a.api_key.empty() ? "" : " (API key required on /v1)");
+  spdlog::info("listening on http://{}:{}{}{}", a.host, *port, a.api_key.empty() ? "" : " (API key required on /v1)",
+               layout.dp_size > 1 ? fmt::format(" (data-parallel replica {} of {})", layout.dp_rank, layout.dp_size) : "");
 
   std::thread stopper([&] { WaitForStopSignal(state, http, **engine); });
   const Status served = http.Run();
   if (!state.draining.exchange(true)) StopSignals::Wake();
   stopper.join();
+  // With DP > 1 this returns once every replica is stopping (its step loop joins theirs until then).
   (*engine)->Shutdown();
   // The step thread is gone, so no model call can follow the stop.
   if (lock_step) {

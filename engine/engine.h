@@ -22,6 +22,8 @@ class JsonGrammar;
 
 namespace sieve::engine {
 
+class ReplicaSync;
+
 // Per-request sampling, with vLLM's names and defaults (vllm/sampling_params.py).
 struct SamplingParams {
   int n = 1;
@@ -132,9 +134,11 @@ class Engine {
   using OutputCallback = std::function<void(const RequestOutput&)>;
 
   // `tokenizer` may be null (id-only checkpoints): then stop strings are rejected and text is empty.
+  // `replicas` (null unless this engine is one data-parallel replica of an mpirun job) keeps its steps in
+  // step with the other replicas' (engine/replica_sync.h); it must outlive the engine.
   static StatusOr<std::unique_ptr<Engine>> Create(std::shared_ptr<model::Model> model,
                                                   std::shared_ptr<const text::Tokenizer> tokenizer,
-                                                  const EngineOptions& options);
+                                                  const EngineOptions& options, ReplicaSync* replicas = nullptr);
   virtual ~Engine() = default;
 
   // Validates and queues a request; `callback` is then called from the engine thread for every

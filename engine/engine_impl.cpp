@@ -43,7 +43,8 @@ class EngineImpl final : public Engine {
  public:
   EngineImpl(std::shared_ptr<model::Model> model, std::shared_ptr<const text::Tokenizer> tokenizer,
              std::unique_ptr<model::PagedKvCache> cache, const SchedulerOptions& scheduler_options,
-             bool enable_prefix_caching, LogprobsMode logprobs_mode, std::optional<uint64_t> seed)
+             bool enable_prefix_caching, LogprobsMode logprobs_mode, std::optional<uint64_t> seed,
+             ReplicaSync* replicas)
       : model_(std::move(model)),
         tokenizer_(std::move(tokenizer)),
         cache_(std::move(cache)),
@@ -54,7 +55,7 @@ class EngineImpl final : public Engine {
         loop_(std::make_unique<Scheduler>(scheduler_options, &pool_),
               std::make_unique<ModelRunner>(*model_, *cache_, logprobs_mode, tokenizer_.get(),
                                             scheduler_options.num_speculative_tokens),
-              &pool_) {}
+              &pool_, replicas) {}
 
   ~EngineImpl() override { loop_.Stop(); }
 
@@ -90,12 +91,15 @@ class EngineImpl final : public Engine {
 
 StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> model,
                                                  std::shared_ptr<const text::Tokenizer> tokenizer,
-                                                 const EngineOptions& options) {
+                                                 const EngineOptions& options, ReplicaSync* replicas) {
   SIEVE_RETURN_IF_ERROR(ValidateOptions(options));
   SIEVE_ASSIGN_OR_RETURN(const model::KvCacheDtype dtype, model::ParseKvCacheDtype(options.kv_cache_dtype));
   SIEVE_ASSIGN_OR_RETURN(const LogprobsMode logprobs_mode, ParseLogprobsMode(options.logprobs_mode));
   const model::ModelConfig& config = model->config();
   SIEVE_ASSIGN_OR_RETURN(const int num_speculative_tokens, ResolveNumSpeculativeTokens(options));
+  // A speculative step makes several model calls, and an idle replica mirrors one (replica_sync.h).
+  if (num_speculative_tokens > 0 && replicas != nullptr)
+    return Status::InvalidArgument("speculative decoding with --data-parallel-size > 1 is not supported yet");
   if (num_speculative_tokens > 0 && model->num_cache_layers() == config.num_hidden_layers)
     return Status::InvalidArgument(
         config.num_nextn_predict_layers == 0
@@ -128,7 +132,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<model::Model> m
                                            options.enable_chunked_prefill, num_speculative_tokens};
   return std::unique_ptr<Engine>(new EngineImpl(std::move(model), std::move(tokenizer), std::move(cache),
                                                 scheduler_options, options.enable_prefix_caching, logprobs_mode,
-                                                options.seed));
+                                                options.seed, replicas));
 }
 
 }  // namespace sieve::engine

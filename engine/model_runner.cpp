@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "parallel/mpi_runtime.h"
+
 namespace sieve::engine {
 
 namespace {
@@ -188,6 +190,11 @@ Status ModelRunner::Propose(const ScheduledBatch& batch, std::vector<ChunkResult
     results[i].next_draft_hidden.assign(hrow, hrow + hidden_size_);
   }
   return Status::Ok();
+}
+
+void ModelRunner::RunIdle() {
+  model::ForwardOutput out;
+  if (Status s = model_.Forward(model::ForwardBatch{}, cache_, &out); !s.ok()) parallel::AbortJob(s);
 }
 
 void ModelRunner::CopyBlocks(const std::vector<std::pair<int32_t, int32_t>>& copies) {

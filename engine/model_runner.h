@@ -35,6 +35,10 @@ class ModelRunner {
   // One result per chunk, in batch order.
   Status Run(const ScheduledBatch& batch, std::vector<ChunkResult>* results);
   // Copy-on-write of forked choices' partial blocks: (src, dst).
+  // A model call on an empty batch: a data-parallel replica without work still joins the MoE layers'
+  // exchanges of the replicas that step (engine/replica_sync.h). A failure ends the job, as it does in
+  // lock-step serving.
+  void RunIdle();
   void CopyBlocks(const std::vector<std::pair<int32_t, int32_t>>& copies);
 
  private:

@@ -7,8 +7,9 @@
 
 namespace sieve::engine {
 
-StepLoop::StepLoop(std::unique_ptr<Scheduler> scheduler, std::unique_ptr<ModelRunner> runner, const BlockPool* pool)
-    : scheduler_(std::move(scheduler)), runner_(std::move(runner)), pool_(pool) {
+StepLoop::StepLoop(std::unique_ptr<Scheduler> scheduler, std::unique_ptr<ModelRunner> runner, const BlockPool* pool,
+                   ReplicaSync* replicas)
+    : scheduler_(std::move(scheduler)), runner_(std::move(runner)), pool_(pool), replicas_(replicas) {
   PublishStats();
   thread_ = std::thread([this] { Run(); });
 }
@@ -67,12 +68,20 @@ void StepLoop::Run() {
   for (;;) {
     std::vector<std::pair<std::unique_ptr<Request>, Engine::OutputCallback>> inbox;
     std::vector<std::string> aborts;
+    bool stopping = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !inbox_.empty() || !aborts_.empty() || has_work_; });
-      if (stopping_) return;
-      inbox.swap(inbox_);
-      aborts.swap(aborts_);
+      auto ready = [&] { return stopping_ || !inbox_.empty() || !aborts_.empty() || has_work_; };
+      // While another replica steps, this one must not wait: every round waits for the slowest replica.
+      if (replicas_ == nullptr) wake_.wait(lock, ready);
+      else if (!replicas_stepping_) wake_.wait_for(lock, kReplicaPoll, ready);
+      stopping = stopping_;
+      if (stopping && replicas_ == nullptr) return;
+      // Once stopping, new work waits for Stop() to abort it: the loop only keeps the replicas in step.
+      if (!stopping) {
+        inbox.swap(inbox_);
+        aborts.swap(aborts_);
+      }
     }
     for (auto& [request, callback] : inbox) {
       subscribers_[request->id] = Subscriber{std::move(callback), static_cast<int>(request->choices.size())};
@@ -85,11 +94,25 @@ void StepLoop::Run() {
     }
     PublishStats();
     Deliver(outputs);
-    if (scheduler_->HasWork()) Step();
+    if (replicas_ != nullptr) {
+      if (!ReplicaRound(stopping)) return;
+    } else if (scheduler_->HasWork()) {
+      Step();
+    }
   }
 }
 
-void StepLoop::Step() {
+bool StepLoop::ReplicaRound(bool stopping) {
+  const bool has_work = !stopping && scheduler_->HasWork();
+  const ReplicaSync::Round round = replicas_->Agree(has_work, stopping);
+  replicas_stepping_ = round.step;
+  if (round.stop) return false;
+  // Exactly one model call whenever some replica steps, so the MoE layers' all-to-alls meet.
+  if (round.step && !(has_work && Step())) runner_->RunIdle();
+  return true;
+}
+
+bool StepLoop::Step() {
   ScheduledBatch batch = scheduler_->Schedule();
   std::vector<RequestOutput> outputs;
   if (batch.empty()) {
@@ -99,7 +122,7 @@ void StepLoop::Step() {
     outputs = scheduler_->AbortAll();
     PublishStats();
     Deliver(outputs);
-    return;
+    return false;
   }
   ++num_steps_;
   std::vector<ChunkResult> results;
@@ -108,12 +131,13 @@ void StepLoop::Step() {
     outputs = scheduler_->AbortAll();
     PublishStats();
     Deliver(outputs);
-    return;
+    return true;
   }
   CommitResult commit = scheduler_->Commit(batch, results);
   runner_->CopyBlocks(commit.block_copies);
   PublishStats();  // before the callbacks, so a submitter that sees its last update sees these stats
   Deliver(commit.outputs);
+  return true;
 }
 
 void StepLoop::Deliver(std::vector<RequestOutput>& outputs) {

@@ -3,7 +3,9 @@
 # checkpoint: greedy completions, n = 2 greedy choices (copy-on-write blocks) and a streamed chat give exactly
 # the text of a single-process server, with --tensor-parallel-size 2 and with --enable-expert-parallel too;
 # SIGTERM to rank 0 drains and every process exits 0, SIGTERM to mpirun ends the whole job within a
-# bound; --data-parallel-size 2 and a missing checkpoint are one error line and a non-zero exit.
+# bound; with --data-parallel-size 2 on 4 processes each replica serves the same text on its own port, also
+# while both are busy, and SIGTERM to one replica stops the job; speculative decoding with DP = 2 and a
+# missing checkpoint are one error line and a non-zero exit.
 # Usage: serve_parallel.sh SIEVE MPIEXEC
 set -euo pipefail
 sieve_bin=$(realpath "$1")
@@ -85,11 +87,46 @@ for flags in "--tensor-parallel-size 2" "--tensor-parallel-size 2 --enable-exper
   fi
 done
 
+# Data-parallel attention on 4 processes: two replicas of TP=2, experts split 4 ways, each replica with its
+# own HTTP server. Both serve the single-process text, also while the other is busy with its own requests
+# (the MoE all-to-alls meet every step; an idle replica steps empty).
+printf '#!/bin/sh\nexec %s -np 4 %s "$@"\n' "$mpiexec" "$sieve_bin" >"$work/mpi_sieve4"
+chmod +x "$work/mpi_sieve4"
+sieve=$work/mpi_sieve4
+dp_flags="--tensor-parallel-size 2 --data-parallel-size 2 --enable-expert-parallel"
+# shellcheck disable=SC2086
+sieve_start_server "$work/tiny" "$work/dp.log" "${serve_flags[@]}" $dp_flags
+for _ in $(seq 100); do [[ $(grep -c "listening on" "$work/dp.log") == 2 ]] && break; sleep 0.1; done
+mapfile -t dp_ports < <(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\) (data-parallel replica [01] of 2).*/\1/p' "$work/dp.log")
+if [[ ${#dp_ports[@]} == 2 ]]; then echo "ok   two replicas listen (ports ${dp_ports[*]})"
+else echo "FAIL expected two replicas listening:"; cat "$work/dp.log"; status=1; fi
+clients=()
+for i in 0 1; do
+  (base="http://127.0.0.1:${dp_ports[$i]:-0}"; outputs >"$work/dp_out$i") &
+  clients+=($!)
+done
+wait "${clients[@]}"
+for i in 0 1; do
+  got=$(cat "$work/dp_out$i")
+  if [[ $got == "$one" ]]; then echo "ok   replica $i: same outputs as one process (both replicas busy at once)"
+  else echo "FAIL replica $i outputs differ:"; echo "$got"; status=1; fi
+done
+# SIGTERM to rank 0 only: its replica drains, the other replica follows, and every rank exits 0.
+r0=$(rank0_pid)
+kill -TERM "$r0"
 rc=0
-"$work/mpi_sieve" serve "$work/tiny" --port 0 --threads 1 --data-parallel-size 2 >"$work/dp.log" 2>&1 || rc=$?
-if ((rc != 0)) && [[ $(grep -c '^sieve: ' "$work/dp.log") == 1 ]] && grep -q "not supported yet" "$work/dp.log"; then
-  echo "ok   --data-parallel-size 2: one error line, exit $rc"
-else echo "FAIL --data-parallel-size 2: exit $rc"; cat "$work/dp.log"; status=1; fi
+if job_gone 60; then wait "$pid" || rc=$?; else rc=timeout; fi
+if [[ $rc == 0 ]] && grep -q "another data-parallel replica stopped" "$work/dp.log"; then
+  echo "ok   SIGTERM to rank 0 with DP=2: both replicas stop, every rank exits 0"
+else echo "FAIL SIGTERM to rank 0 with DP=2: $rc"; tail -5 "$work/dp.log"; status=1; fi
+rc=0
+# shellcheck disable=SC2086
+timeout 60 "$work/mpi_sieve4" serve "$work/tiny" --port 0 --threads 1 $dp_flags \
+  --speculative-config '{"method":"deepseek_mtp","num_speculative_tokens":1}' >"$work/dp_spec.log" 2>&1 || rc=$?
+if ((rc != 0 && rc != 124)) && [[ $(grep -c '^sieve: ' "$work/dp_spec.log") == 1 ]] && grep -q "not supported yet" "$work/dp_spec.log"; then
+  echo "ok   speculative decoding with --data-parallel-size 2: one error line, exit $rc"
+else echo "FAIL speculative decoding with DP=2: exit $rc"; cat "$work/dp_spec.log"; status=1; fi
+sieve=$work/mpi_sieve
 # A start-up error on rank 0 releases the followers: one line, a non-zero exit, no hang.
 rc=0
 timeout 60 "$work/mpi_sieve" serve "$work/missing" --port 0 --tensor-parallel-size 2 >"$work/bad.log" 2>&1 || rc=$?
