@@ -102,7 +102,7 @@ StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_
   const KvGeometry geometry{.num_blocks = stats.kv_blocks_total,
                             .block_size = stats.kv_token_capacity / stats.kv_blocks_total,
                             .dtype = b.kv_dtype};
-  if (Status shared = ShareKvGeometry(*b.session, geometry); !shared.ok()) parallel::AbortJob(shared);
+  if (Status shared = ShareKvGeometry(*b.session, geometry, b.model.get()); !shared.ok()) parallel::AbortJob(shared);
   return b;
 }
 

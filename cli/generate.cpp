@@ -147,6 +147,9 @@ int RunGenerate(const GenerateArgs& a) {
   const int64_t total = static_cast<int64_t>(prompt.size()) + a.max_tokens;
   const int64_t blocks = (total + kBlockSize - 1) / kBlockSize;
   model::PagedKvCache cache(config, m.num_cache_layers(), blocks, kBlockSize, *kv_dtype);
+  const double cache_bytes = static_cast<double>(blocks * kBlockSize) *
+                             static_cast<double>(model::PagedKvCache::BytesPerToken(config, m.num_cache_layers(), *kv_dtype));
+  if (Status s = session.ReportMemory(config, /*with_mtp=*/false, cache_bytes); !s.ok()) parallel::AbortJob(s);
   model::ForwardBatch batch;
   batch.seqs.resize(1);
   model::SequenceChunk& chunk = batch.seqs[0];

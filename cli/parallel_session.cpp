@@ -3,6 +3,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "model/shard_memory.h"
 
 namespace sieve::cli {
 
@@ -25,6 +30,7 @@ bool AsksForProcesses(const parallel::ParallelConfig& c) {
 Status ParallelSession::Start(const parallel::ParallelConfig& config, std::unique_ptr<ParallelSession>* session) {
   session->reset(new ParallelSession());
   ParallelSession& s = **session;
+  s.config_ = config;
   if (!AsksForProcesses(config) || !parallel::LaunchedByMpirun()) {
     // One process: the layout check still rejects flags that need more ("... needs 2 processes, but mpirun
     // started 1").
@@ -59,6 +65,28 @@ void ParallelSession::Configure(model::ModelOptions* options) const {
   options->layout = layout_;
   options->attention_group = attention_.get();
   options->moe_group = world_.get();
+}
+
+Status ParallelSession::ReportMemory(const model::ModelConfig& config, bool with_mtp, double kv_cache_bytes) const {
+  if (!world_) return Status::Ok();
+  SIEVE_ASSIGN_OR_RETURN(const model::ModelShard shard, model::ModelShard::Create(config, layout_));
+  const model::ShardMemory weights = model::CountShardMemory(config, shard, with_mtp);
+  constexpr double kMiB = 1 << 20;  // MiB keep the values exact enough in fp32
+  const float mine[3] = {static_cast<float>(weights.rank_bytes / kMiB), static_cast<float>(weights.total_bytes / kMiB),
+                         static_cast<float>(kv_cache_bytes / kMiB)};
+  std::vector<float> all(3 * static_cast<size_t>(world_->size()));
+  SIEVE_RETURN_IF_ERROR(world_->AllGather(mine, all));
+  if (!is_root()) return Status::Ok();
+  for (int r = 0; r < world_->size(); ++r) {
+    const float* m = all.data() + 3 * r;
+    auto place = parallel::ParallelLayout::Create(config_, world_->size(), r);
+    fmt::print(stderr,
+               "memory: rank {} (dp {}, attention-tp {}): checkpoint slices {:.3f} GiB of {:.3f} GiB ({:.1f}%, "
+               "memory-mapped), KV cache {:.3f} GiB\n",
+               r, place.ok() ? place->dp_rank : -1, place.ok() ? place->attn_tp_rank : -1, m[0] / 1024.0,
+                 m[1] / 1024.0, 100.0 * m[0] / m[1], m[2] / 1024.0);
+  }
+  return Status::Ok();
 }
 
 Status ParallelSession::ShareToken(int32_t* token) const {

@@ -34,6 +34,10 @@ class ParallelSession {
   void Configure(model::ModelOptions* options) const;
   // Rank 0's token to every rank, so all ranks feed the same next step (a no-op in one process).
   Status ShareToken(int32_t* token) const;
+  // Collective over every rank, once the model is loaded and the KV cache sized: rank 0 prints (on stderr,
+  // so `sieve generate`'s stdout stays the tokens) one line per rank with the checkpoint bytes its slices map (model/shard_memory.h) and its KV cache. A no-op in one
+  // process.
+  Status ReportMemory(const model::ModelConfig& config, bool with_mtp, double kv_cache_bytes) const;
   // The channel of lock-step serving's step commands (engine/lock_step_model.h), null in one process: the
   // ranks of this replica on a communicator of their own, so commands never interleave with the forward
   // pass's collectives. The replica's leader (its rank 0 here) sends with the collective deadline (a dead
@@ -52,6 +56,7 @@ class ParallelSession {
   std::unique_ptr<parallel::Communicator> attention_;  // this replica's attention-TP group
   std::unique_ptr<parallel::Communicator> control_;    // step commands (see control())
   std::unique_ptr<parallel::Communicator> leaders_;    // see replica_leaders()
+  parallel::ParallelConfig config_;  // the flags, to describe the other ranks' places
   parallel::ParallelLayout layout_;
 };
 

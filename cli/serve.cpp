@@ -192,7 +192,7 @@ int RunServe(ServeArgs a) {
   const KvGeometry geometry{.num_blocks = stats.kv_blocks_total,
                             .block_size = stats.kv_token_capacity / stats.kv_blocks_total,
                             .dtype = *model::ParseKvCacheDtype(a.engine.kv_cache_dtype)};
-  if (Status s = ShareKvGeometry(session, geometry); !s.ok()) parallel::AbortJob(s);
+  if (Status s = ShareKvGeometry(session, geometry, served_model.get()); !s.ok()) parallel::AbortJob(s);
   // The followers have their caches: the step thread may now send them commands.
   if (replicas) replicas->Open();
   spdlog::info("sieve serve: model {} ({}, {} layers, {} weights) served as '{}'; chat format {}", a.model_dir,

@@ -12,13 +12,25 @@ namespace {
 // {ok, num_blocks, block_size, dtype}: one fixed-size broadcast.
 using GeometryMessage = std::array<int64_t, 4>;
 
+// The rank's share of the checkpoint and its cache of `geometry` in the job's memory report.
+Status ReportMemory(const ParallelSession& session, const KvGeometry& geometry, const model::Model& model) {
+  const model::ModelConfig& c = model.config();
+  const double cache_bytes =
+      static_cast<double>(geometry.num_blocks * geometry.block_size) *
+      static_cast<double>(model::PagedKvCache::BytesPerToken(c, model.num_cache_layers(), geometry.dtype));
+  return session.ReportMemory(c, model.num_cache_layers() > c.num_hidden_layers, cache_bytes);
+}
+
 }  // namespace
 
-Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeometry>& geometry) {
+Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeometry>& geometry,
+                       const model::Model* model) {
   if (session.control() == nullptr) return Status::Ok();
   GeometryMessage message{};
   if (geometry) message = {1, geometry->num_blocks, geometry->block_size, static_cast<int64_t>(geometry->dtype)};
-  return session.control()->Broadcast(std::as_writable_bytes(std::span(message)), 0);
+  SIEVE_RETURN_IF_ERROR(session.control()->Broadcast(std::as_writable_bytes(std::span(message)), 0));
+  if (geometry && model != nullptr) return ReportMemory(session, *geometry, *model);
+  return Status::Ok();
 }
 
 int RunServeFollower(const std::string& model_dir, const model::ModelOptions& options, const ParallelSession& session) {
@@ -32,8 +44,10 @@ int RunServeFollower(const std::string& model_dir, const model::ModelOptions& op
   if (Status s = session.control()->Broadcast(std::as_writable_bytes(std::span(message)), 0); !s.ok())
     parallel::AbortJob(s);
   if (message[0] != 1) return 1;
-  model::PagedKvCache cache((*model)->config(), (*model)->num_cache_layers(), message[1], message[2],
-                            static_cast<model::KvCacheDtype>(message[3]));
+  const KvGeometry geometry{message[1], message[2], static_cast<model::KvCacheDtype>(message[3])};
+  if (Status s = ReportMemory(session, geometry, **model); !s.ok()) parallel::AbortJob(s);
+  model::PagedKvCache cache((*model)->config(), (*model)->num_cache_layers(), geometry.num_blocks, geometry.block_size,
+                            geometry.dtype);
   if (Status s = engine::RunLockStepFollower(**model, cache, *session.control()); !s.ok()) parallel::AbortJob(s);
   return 0;
 }

@@ -17,11 +17,14 @@ struct KvGeometry {
   int64_t num_blocks = 0;
   int64_t block_size = 0;
   model::KvCacheDtype dtype = model::KvCacheDtype::kF32;
+
 };
 
-// Rank 0, once, over session.control(): the geometry, or nullopt when its start-up failed (the followers
-// then exit 1 without a message, since rank 0 prints the reason).
-Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeometry>& geometry);
+// Each replica's leader, once, over session.control(): the geometry, or nullopt when its start-up failed
+// (the followers then exit 1 without a message, since the leader prints the reason). With a geometry and
+// the leader's `model`, every rank then joins the per-rank memory report (ParallelSession::ReportMemory).
+Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeometry>& geometry,
+                       const model::Model* model = nullptr);
 
 // Every other rank: loads its share of the model like rank 0, waits for the geometry, then runs rank 0's
 // step commands until it sends stop. Returns the exit code (0 after stop; a failed collective ends the job).

@@ -16,8 +16,14 @@ int64_t Numel(const Shape& s) {
   return n;
 }
 
-// Bytes of a tensor as a DeepSeek checkpoint stores it: FP8 linears with F32 block scales, BF16 otherwise
-// (norm weights, embeddings, lm_head, router), F32 for the router's correction bias.
+bool IsMatrix(const TensorSpec& t) { return t.kind == TensorKind::kLinear || t.kind == TensorKind::kDense; }
+
+double ElementBytes(KvCacheDtype d) { return d == KvCacheDtype::kF32 ? 4 : d == KvCacheDtype::kBF16 ? 2 : 1; }
+// One cached vector of `n` elements (fp8 adds its fp32 scale; paged_kv_cache.h).
+double VectorBytes(int64_t n, KvCacheDtype d) { return n * ElementBytes(d) + (d == KvCacheDtype::kFP8 ? 4 : 0); }
+
+}  // namespace
+
 double StoredBytes(const TensorSpec& t, const ModelConfig& c) {
   switch (t.kind) {
     case TensorKind::kLinear:
@@ -26,14 +32,6 @@ double StoredBytes(const TensorSpec& t, const ModelConfig& c) {
     default: return 2.0 * Numel(t.shape);
   }
 }
-
-bool IsMatrix(const TensorSpec& t) { return t.kind == TensorKind::kLinear || t.kind == TensorKind::kDense; }
-
-double ElementBytes(KvCacheDtype d) { return d == KvCacheDtype::kF32 ? 4 : d == KvCacheDtype::kBF16 ? 2 : 1; }
-// One cached vector of `n` elements (fp8 adds its fp32 scale; paged_kv_cache.h).
-double VectorBytes(int64_t n, KvCacheDtype d) { return n * ElementBytes(d) + (d == KvCacheDtype::kFP8 ? 4 : 0); }
-
-}  // namespace
 
 StepCost CountStepCost(const ModelConfig& c, const StepShape& s) {
   StepCost cost;

@@ -16,6 +16,7 @@
 
 #include "model/config.h"
 #include "model/paged_kv_cache.h"
+#include "model/tensor_names.h"
 
 namespace sieve::model {
 
@@ -38,5 +39,9 @@ struct StepCost {
 };
 
 StepCost CountStepCost(const ModelConfig& config, const StepShape& shape);
+
+// Bytes of a tensor as a DeepSeek checkpoint stores it: FP8 linears with F32 block scales, BF16 otherwise
+// (norm weights, embeddings, lm_head, router), F32 for the router's correction bias.
+double StoredBytes(const TensorSpec& t, const ModelConfig& c);
 
 }  // namespace sieve::model

@@ -4,7 +4,7 @@
 # the text of a single-process server, with --tensor-parallel-size 2 and with --enable-expert-parallel too;
 # SIGTERM to rank 0 drains and every process exits 0, SIGTERM to mpirun ends the whole job within a
 # bound; with --data-parallel-size 2 on 4 processes each replica serves the same text on its own port, also
-# while both are busy, and SIGTERM to one replica stops the job; speculative decoding with DP = 2 and a
+# while both are busy, every rank reports its memory at start-up, and SIGTERM to one replica stops the job; speculative decoding with DP = 2 and a
 # missing checkpoint are one error line and a non-zero exit.
 # Usage: serve_parallel.sh SIEVE MPIEXEC
 set -euo pipefail
@@ -100,6 +100,10 @@ for _ in $(seq 100); do [[ $(grep -c "listening on" "$work/dp.log") == 2 ]] && b
 mapfile -t dp_ports < <(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\) (data-parallel replica [01] of 2).*/\1/p' "$work/dp.log")
 if [[ ${#dp_ports[@]} == 2 ]]; then echo "ok   two replicas listen (ports ${dp_ports[*]})"
 else echo "FAIL expected two replicas listening:"; cat "$work/dp.log"; status=1; fi
+# Each rank's memory at start-up: its checkpoint slices (less than the whole) and its replica's KV cache.
+if [[ $(grep -c '^memory: rank [0-3] .*checkpoint slices .* GiB of .* GiB (\([0-8][0-9]\|9[0-9]\)\.[0-9]%.*KV cache 0\.0[0-9][0-9] GiB' "$work/dp.log") == 4 ]]; then
+  echo "ok   memory report: one line per rank"
+else echo "FAIL memory report:"; grep memory "$work/dp.log"; status=1; fi
 clients=()
 for i in 0 1; do
   (base="http://127.0.0.1:${dp_ports[$i]:-0}"; outputs >"$work/dp_out$i") &
