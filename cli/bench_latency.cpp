@@ -12,6 +12,7 @@
 #include "cli/bench_latency_roofline.h"
 #include "cli/subcommands.h"
 #include "clients/serve_metrics.h"
+#include "model/step_communication.h"
 
 namespace sieve::cli {
 
@@ -54,6 +55,24 @@ RunRoofline CountRun(const OfflineBench& b, const LatencyArgs& a) {
   return r;
 }
 
+// Under mpirun: what rank 0 all-reduced in the last run next to the analytic count
+// (model/step_communication.h): the prefill, then output_len - 1 decode steps whose context grows.
+void PrintCommunication(const OfflineBench& b, const LatencyArgs& a) {
+  const model::ModelConfig& c = b.model->config();
+  const parallel::ParallelLayout& layout = b.session->layout();
+  const bool dense = a.bench.dense_attention;
+  const double prefill = model::CountAllReduceBytes(
+      c, layout, {.num_seqs = a.batch_size, .new_tokens = a.input_len, .context_len = a.input_len, .dense_attention = dense});
+  double decode = 0;
+  for (int64_t j = 1; j < a.output_len; ++j)
+    decode += model::CountAllReduceBytes(
+        c, layout, {.num_seqs = a.batch_size * a.n, .new_tokens = 1, .context_len = a.input_len + j, .dense_attention = dense});
+  std::printf("Communication (rank 0, last run, %s): all-reduced %ld bytes; analytic %.0f bytes (prefill %.0f + "
+              "%ld decode steps %.0f, %.0f bytes per decode step)\n",
+              layout.Describe().c_str(), static_cast<long>(b.session->all_reduce_bytes()), prefill + decode, prefill,
+              static_cast<long>(a.output_len - 1), decode, a.output_len > 1 ? decode / (a.output_len - 1) : 0.0);
+}
+
 int RunLatency(const LatencyArgs& a) {
   if (a.input_len < 1 || a.output_len < 1 || a.batch_size < 1 || a.n < 1 || a.num_iters < 1 || a.num_iters_warmup < 0) {
     PrintError("--input-len, --output-len, --batch-size, --n and --num-iters must be >= 1, --num-iters-warmup >= 0");
@@ -75,6 +94,7 @@ int RunLatency(const LatencyArgs& a) {
   const auto prompts = RandomPromptIds(a.batch_size, a.input_len, b.model->config().vocab_size, rng);
   std::vector<double> latencies, prefills;
   for (int i = 0; i < a.num_iters_warmup + a.num_iters; ++i) {
+    if (b.session && i + 1 == a.num_iters_warmup + a.num_iters) b.session->ResetCommunicationCounts();  // the last run
     double prefill_s = 0;
     auto seconds = RunToCompletion(*b.engine, prompts, a.n, a.output_len, fmt::format("lat{}", i), &prefill_s);
     if (!seconds.ok()) {
@@ -112,6 +132,7 @@ int RunLatency(const LatencyArgs& a) {
                 static_cast<long>(a.batch_size * a.n), r.decode_mean.bytes() / 1e9, r.decode_mean.weight_bytes / 1e9,
                 r.decode_mean.kv_bytes / 1e9, r.decode_mean.flops / 1e9, 1e3 * r.decode_s / steps,
                 1e3 * decode_s / steps, a.batch_size * a.n * steps / decode_s, 100 * r.decode_s / decode_s);
+  if (b.session && b.session->layout().world_size > 1) PrintCommunication(b, a);
   const nlohmann::json results = {{"avg_latency", mean},
                                  {"std_latency", std::sqrt(var)},
                                  {"latencies", latencies},

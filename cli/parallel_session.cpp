@@ -41,6 +41,8 @@ Status ParallelSession::Start(const parallel::ParallelConfig& config, std::uniqu
   SIEVE_ASSIGN_OR_RETURN(s.world_, s.runtime_->World(kCollectiveDeadline));
   SIEVE_ASSIGN_OR_RETURN(s.layout_, parallel::ParallelLayout::Create(config, s.world_->size(), s.world_->rank()));
   SIEVE_ASSIGN_OR_RETURN(s.attention_, s.world_->Split(s.layout_.dp_rank, s.layout_.attn_tp_rank));
+  s.model_world_ = std::make_unique<parallel::CountingCommunicator>(s.world_.get());
+  s.model_attention_ = std::make_unique<parallel::CountingCommunicator>(s.attention_.get());
   // MPI_Comm_dup and MPI_Comm_split are collective; the deadline is each process's own, and the split
   // keeps it.
   const std::chrono::milliseconds command_wait = s.is_replica_leader() ? kCollectiveDeadline : kIdleWait;
@@ -57,14 +59,26 @@ Status ParallelSession::Start(const parallel::ParallelConfig& config, std::uniqu
 ParallelSession::~ParallelSession() {
   leaders_.reset();
   control_.reset();
+  model_attention_.reset();
+  model_world_.reset();
   attention_.reset();
   world_.reset();
 }
 
 void ParallelSession::Configure(model::ModelOptions* options) const {
   options->layout = layout_;
-  options->attention_group = attention_.get();
-  options->moe_group = world_.get();
+  options->attention_group = model_attention_.get();
+  options->moe_group = model_world_.get();
+}
+
+int64_t ParallelSession::all_reduce_bytes() const {
+  return model_world_ ? model_world_->all_reduce_bytes() + model_attention_->all_reduce_bytes() : 0;
+}
+
+void ParallelSession::ResetCommunicationCounts() const {
+  if (!model_world_) return;
+  model_world_->ResetCounts();
+  model_attention_->ResetCounts();
 }
 
 Status ParallelSession::ReportMemory(const model::ModelConfig& config, bool with_mtp, double kv_cache_bytes) const {

@@ -8,6 +8,7 @@
 #include "core/status.h"
 #include "model/model.h"
 #include "parallel/communicator.h"
+#include "parallel/counting_communicator.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/parallel_layout.h"
 
@@ -32,6 +33,10 @@ class ParallelSession {
   bool is_replica_leader() const { return layout_.attn_tp_rank == 0; }
   // The layout and the groups, for Model::Load. The session must outlive the model.
   void Configure(model::ModelOptions* options) const;
+  // What this rank passed to the model's all-reduces since the last reset (both groups), for the
+  // communication line of `sieve bench latency` (0 in one process).
+  int64_t all_reduce_bytes() const;
+  void ResetCommunicationCounts() const;
   // Rank 0's token to every rank, so all ranks feed the same next step (a no-op in one process).
   Status ShareToken(int32_t* token) const;
   // Collective over every rank, once the model is loaded and the KV cache sized: rank 0 prints (on stderr,
@@ -54,6 +59,8 @@ class ParallelSession {
   std::unique_ptr<parallel::MpiRuntime> runtime_;      // null in one process
   std::unique_ptr<parallel::Communicator> world_;      // the MoE group
   std::unique_ptr<parallel::Communicator> attention_;  // this replica's attention-TP group
+  // The two groups as the model sees them: counting what its collectives move.
+  std::unique_ptr<parallel::CountingCommunicator> model_world_, model_attention_;
   std::unique_ptr<parallel::Communicator> control_;    // step commands (see control())
   std::unique_ptr<parallel::Communicator> leaders_;    // see replica_leaders()
   parallel::ParallelConfig config_;  // the flags, to describe the other ranks' places

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `sieve bench latency|throughput` under a real mpirun (rank 0 runs the engine, the other rank follows its
 # model calls in lock-step): both finish with exit 0 and their result lines, with --tensor-parallel-size 2
-# and with --enable-expert-parallel; an error after the followers started (the engine refuses a flag) and
+# and with --enable-expert-parallel; the latency bench's all-reduced bytes equal the analytic count; an error after the followers started (the engine refuses a flag) and
 # --data-parallel-size 2 are one error line and a non-zero exit, not a hang.
 # Usage: bench_parallel.sh SIEVE MPIEXEC
 set -euo pipefail
@@ -20,7 +20,14 @@ run() {  # EXPECTED-LINE FLAGS...: exit 0 and EXPECTED-LINE on stdout within 120
   if ((rc == 0)) && grep -q "$want" "$work/out.txt"; then echo "ok   $*"
   else echo "FAIL (exit $rc) $*"; tail -5 "$work/out.txt"; status=1; fi
 }
-run "^Avg latency" bench latency "${common[@]}" --tp 2 --batch-size 2 --input-len 8 --output-len 8 --num-iters 2 --num-iters-warmup 1
+# The input runs past the tiny preset's index_topk, so the indexer's score all-reduces count too.
+run "^Avg latency" bench latency "${common[@]}" --tp 2 --batch-size 2 --input-len 40 --output-len 8 --num-iters 2 --num-iters-warmup 1
+# What rank 0 all-reduced in the last run equals the analytic count (model/step_communication.h).
+line=$(grep '^Communication' "$work/out.txt" || true)
+measured=$(sed -n 's/.*all-reduced \([0-9]*\) bytes;.*/\1/p' <<<"$line")
+analytic=$(sed -n 's/.*analytic \([0-9]*\) bytes.*/\1/p' <<<"$line")
+if [[ -n $measured && $measured == "$analytic" ]]; then echo "ok   communication: $line"
+else echo "FAIL communication line: '$line'"; status=1; fi
 run "^Throughput" bench throughput "${common[@]}" --tp 2 --enable-expert-parallel --num-prompts 4 --input-len 8 --output-len 8
 
 refused() {  # MESSAGE FLAGS...: one 'sieve: ' line with MESSAGE and a non-zero exit within 60 s
