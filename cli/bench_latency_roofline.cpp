@@ -67,7 +67,11 @@ Status LoadAndStart(const OfflineBenchArgs& a, OfflineBench& b) {
     b.read_bytes_per_s = kernels::MeasureReadBandwidth(pool, a.probe_mib << 20, 5).best;
     b.fma_flops_per_s = kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
   }
-  SIEVE_ASSIGN_OR_RETURN(b.engine, engine::Engine::Create(b.model, nullptr, a.engine));
+  if (b.session->replica_leaders() != nullptr) {
+    // Every replica runs the benchmark to its end, so none needs telling to stop.
+    b.replicas = std::make_unique<engine::ReplicaSync>(*b.session->replica_leaders(), [] {});
+  }
+  SIEVE_ASSIGN_OR_RETURN(b.engine, engine::Engine::Create(b.model, nullptr, a.engine, b.replicas.get()));
   return Status::Ok();
 }
 
@@ -80,11 +84,7 @@ std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_pt
     if (root) PrintError(started.message());
     return 2;
   }
-  if ((*session)->layout().dp_size > 1) {
-    if (root) PrintError("bench: --data-parallel-size > 1 is not supported yet; use --tensor-parallel-size (DP = 1)");
-    return 2;
-  }
-  if (root) return std::nullopt;
+  if ((*session)->is_replica_leader()) return std::nullopt;
   return RunServeFollower(a.model_dir, BenchModelOptions(a, **session), **session);
 }
 
@@ -103,6 +103,7 @@ StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_
                             .block_size = stats.kv_token_capacity / stats.kv_blocks_total,
                             .dtype = b.kv_dtype};
   if (Status shared = ShareKvGeometry(*b.session, geometry, b.model.get()); !shared.ok()) parallel::AbortJob(shared);
+  if (b.replicas) b.replicas->Open();  // the followers are ready for step commands
   return b;
 }
 
@@ -164,9 +165,18 @@ void PrintMachineLimits(const OfflineBench& b) {
               b.threads, b.read_bytes_per_s / 1e9, b.fma_flops_per_s / 1e9, b.load_s);
 }
 
+StatusOr<double> SlowestReplica(const OfflineBench& b, double seconds) {
+  parallel::Communicator* leaders = b.session->replica_leaders();
+  if (leaders == nullptr) return seconds;
+  const float mine = static_cast<float>(seconds);
+  std::vector<float> all(static_cast<size_t>(leaders->size()));
+  SIEVE_RETURN_IF_ERROR(leaders->AllGather({&mine, 1}, all));
+  return static_cast<double>(*std::max_element(all.begin(), all.end()));
+}
+
 int FinishOfflineBench(OfflineBench& b, const std::string& output_json, const nlohmann::json& results) {
   int exit_code = 0;
-  if (!output_json.empty()) {
+  if (!output_json.empty() && b.session->is_root()) {
     std::ofstream f(output_json);
     f << results.dump(4) << "\n";
     if (!f) {

@@ -16,6 +16,7 @@
 #include "cli/parallel_session.h"
 #include "engine/engine.h"
 #include "engine/lock_step_model.h"
+#include "engine/replica_sync.h"
 #include "model/model.h"
 #include "model/step_cost.h"
 
@@ -42,6 +43,7 @@ struct OfflineBench {
 
   std::unique_ptr<ParallelSession> session;  // first, so that it outlives the model (null on no MPI path)
   std::shared_ptr<model::Model> model;
+  std::unique_ptr<engine::ReplicaSync> replicas;  // with DP > 1: this replica's steps agreed with the others'
   std::unique_ptr<engine::Engine> engine;
   std::shared_ptr<engine::LockStepModel> lock_step;  // under mpirun: `model`, broadcasting each call
   int threads = 0;
@@ -55,9 +57,10 @@ struct OfflineBench {
 // and each sequence occupies whole blocks, so an unrounded length would leave room for fewer sequences.
 int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options);
 
-// Starts the MPI job the parallel flags ask for (docs/parallelism.md; DP = 1 only). Returns the exit code
-// when this process is done: a bad layout (rank 0 printed it) or a follower rank that ran rank 0's model
-// calls in lock-step until it was stopped; nullopt on rank 0 and in one process, which go on.
+// Starts the MPI job the parallel flags ask for (docs/parallelism.md). Returns the exit code when this
+// process is done: a bad layout (rank 0 printed it) or a follower rank that ran its replica leader's model
+// calls in lock-step until it was stopped; nullopt on each replica's leader (rank 0 alone with DP = 1) and
+// in one process, which go on: every leader runs the benchmark on its own engine, rank 0 prints.
 std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession>* session);
 
 // Loads the model, measures the limits on a pool of the same thread count, then starts the engine (on a
@@ -75,6 +78,9 @@ StatusOr<double> RunToCompletion(engine::Engine& e, const std::vector<std::vecto
 // The time the machine needs at least for a step of this cost: the larger of bytes / bandwidth and
 // FLOPs / FMA peak.
 double RooflineSeconds(const OfflineBench& b, const model::StepCost& cost);
+
+// The longest of the replicas' `seconds` (every replica leader calls it; `seconds` itself without DP).
+StatusOr<double> SlowestReplica(const OfflineBench& b, double seconds);
 
 // Prints the limits line: "Machine limits (N threads, measured in this run): read X GB/s, FP32 FMA Y GFLOP/s".
 void PrintMachineLimits(const OfflineBench& b);

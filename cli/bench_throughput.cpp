@@ -10,6 +10,7 @@
 
 #include "cli/bench_latency_roofline.h"
 #include "cli/subcommands.h"
+#include "parallel/mpi_runtime.h"
 
 namespace sieve::cli {
 
@@ -58,13 +59,21 @@ int RunThroughput(const ThroughputArgs& a) {
   }
   OfflineBench& b = *started;
   std::mt19937_64 rng(bench.engine.seed.value_or(0));
-  const auto prompts = RandomPromptIds(a.num_prompts, a.input_len, b.model->config().vocab_size, rng);
+  const auto all_prompts = RandomPromptIds(a.num_prompts, a.input_len, b.model->config().vocab_size, rng);
+  // With DP, replica d takes prompts d, d + D, d + 2D, ... (each its own engine); the run lasts as long as
+  // the slowest replica.
+  const parallel::ParallelLayout& layout = b.session->layout();
+  std::vector<std::vector<int32_t>> prompts;
+  for (int64_t i = layout.dp_rank; i < a.num_prompts; i += layout.dp_size) prompts.push_back(all_prompts[i]);
   double first_tokens_s = 0;
-  auto elapsed = RunToCompletion(*b.engine, prompts, 1, a.output_len, "tput", &first_tokens_s);
-  if (!elapsed.ok()) {
-    PrintError(elapsed.status().message());
+  auto mine = RunToCompletion(*b.engine, prompts, 1, a.output_len, "tput", &first_tokens_s);
+  if (!mine.ok()) {
+    PrintError(mine.status().message());
     return 1;
   }
+  auto elapsed = SlowestReplica(b, *mine);
+  if (!elapsed.ok()) parallel::AbortJob(elapsed.status());
+  if (!b.session->is_root()) return FinishOfflineBench(b, "", {});
   const int64_t prompt_tokens = a.num_prompts * a.input_len, output_tokens = a.num_prompts * a.output_len;
   const int64_t total_tokens = prompt_tokens + output_tokens;
   std::printf("%s\n", fmt::format("Throughput: {:.2f} requests/s, {:.2f} total tokens/s, {:.2f} output tokens/s",
