@@ -79,7 +79,8 @@ StatusOr<double> RunToCompletion(engine::Engine& e, const std::vector<std::vecto
 // FLOPs / FMA peak.
 double RooflineSeconds(const OfflineBench& b, const model::StepCost& cost);
 
-// The longest of the replicas' `seconds` (every replica leader calls it; `seconds` itself without DP).
+// The longest of the replicas' `seconds` (every replica leader calls it, after stopping its engine, whose
+// thread uses the same group; `seconds` itself without DP).
 StatusOr<double> SlowestReplica(const OfflineBench& b, double seconds);
 
 // Prints the limits line: "Machine limits (N threads, measured in this run): read X GB/s, FP32 FMA Y GFLOP/s".

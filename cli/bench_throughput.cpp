@@ -71,6 +71,9 @@ int RunThroughput(const ThroughputArgs& a) {
     PrintError(mine.status().message());
     return 1;
   }
+  // The engine's thread agrees every step with the other replicas over the leaders' group: it must be
+  // stopped (which waits for every replica to finish) before this thread uses that group.
+  b.engine->Shutdown();
   auto elapsed = SlowestReplica(b, *mine);
   if (!elapsed.ok()) parallel::AbortJob(elapsed.status());
   if (!b.session->is_root()) return FinishOfflineBench(b, "", {});
