@@ -7,18 +7,12 @@
 
 #include <string>
 
-#include "model/checkpoint_presets.h"
 #include "model/step_cost.h"
 #include "model/tensor_names.h"
+#include "tests/unit/model/tiny_checkpoint.h"
 
 namespace sieve::model {
 namespace {
-
-ModelConfig TinyConfig() {
-  auto preset = FindCheckpointPreset("tiny");
-  EXPECT_TRUE(preset.ok());
-  return preset->config;
-}
 
 ShardMemory RankMemory(const ModelConfig& c, parallel::ParallelConfig flags, int world, int rank) {
   auto layout = parallel::ParallelLayout::Create(flags, world, rank);
@@ -44,7 +38,7 @@ double ReplicatedBytes(const ModelConfig& c) {
 }
 
 TEST(ShardMemory, OneProcessHoldsTheWholeCheckpoint) {
-  const ModelConfig c = TinyConfig();
+  const ModelConfig c = test_checkpoint::TinyConfig(4);  // 1 dense + 3 MoE layers, small vocabulary
   auto shard = ModelShard::Create(c, parallel::ParallelLayout());
   ASSERT_TRUE(shard.ok());
   const ShardMemory m = CountShardMemory(c, *shard, false);
@@ -54,7 +48,7 @@ TEST(ShardMemory, OneProcessHoldsTheWholeCheckpoint) {
 }
 
 TEST(ShardMemory, RanksAddUpToTheCheckpointPlusReplicatedCopies) {
-  const ModelConfig c = TinyConfig();
+  const ModelConfig c = test_checkpoint::TinyConfig(4);  // 1 dense + 3 MoE layers, small vocabulary
   const double replicated = ReplicatedBytes(c);
   for (const auto& [flags, world] : {std::pair{parallel::ParallelConfig{.tensor_parallel_size = 2}, 2},
                                      std::pair{parallel::ParallelConfig{.tensor_parallel_size = 2, .enable_expert_parallel = true}, 2},
