@@ -55,8 +55,8 @@ DeepseekModel::DeepseekModel(std::shared_ptr<const Checkpoint> checkpoint, const
       options_(options),
       pool_(std::make_unique<kernels::ThreadPool>(options.num_threads)),
       rope_(checkpoint_->config()),
-      embed_(DenseMatrix(checkpoint_->Get("model.embed_tokens.weight"))),
-      lm_head_(DenseMatrix(checkpoint_->Get("lm_head.weight"))),
+      embed_(DenseMatrix(checkpoint_->Get("model.embed_tokens.weight")), shard.vocab),
+      lm_head_(DenseMatrix(checkpoint_->Get("lm_head.weight")), shard.vocab),
       final_norm_(FloatVector(checkpoint_->Get("model.norm.weight"))) {
   const ModelConfig& c = checkpoint_->config();
   for (int64_t l = 0; l < c.num_hidden_layers; ++l)
@@ -77,7 +77,7 @@ Status DeepseekModel::Forward(const ForwardBatch& batch, PagedKvCache& cache, Fo
   const ForwardContext ctx = Context();
   const int64_t n = step.n_tokens(), d = c.hidden_size;
   std::vector<float> h(n * d);  // [n, hidden]: the residual stream
-  for (int64_t t = 0; t < n; ++t) kernels::DequantizeRow(embed_, step.token_ids[t], h.data() + t * d);
+  embed_.Embed(step.token_ids.data(), n, h.data(), ctx.attention_group);
   for (size_t l = 0; l < layers_.size(); ++l) {
     layers_[l]->Forward(step, h.data(), static_cast<int64_t>(l), cache, ctx);
     if (ctx.trace) ctx.trace->hidden_after_layer[l] = h;
@@ -89,7 +89,7 @@ Status DeepseekModel::Forward(const ForwardBatch& batch, PagedKvCache& cache, Fo
     kernels::RmsNorm(h.data() + rows[i] * d, final_norm_.data(), 1, d, static_cast<float>(c.rms_norm_eps),
                      out->hidden.ptr() + i * d);
   out->logits = Tensor({m, c.vocab_size});
-  kernels::Matmul(lm_head_, out->hidden.ptr(), m, out->logits.ptr(), *pool_);
+  lm_head_.Logits(out->hidden.ptr(), m, out->logits.ptr(), *pool_, ctx.attention_group);
   out->all_hidden = Tensor();
   if (batch.all_hidden) {
     out->all_hidden = Tensor({n, d});
@@ -115,7 +115,7 @@ Status DeepseekModel::ForwardMtp(const ForwardBatch& batch, const Tensor& hidden
   out->hidden = Tensor({m, d});
   for (int64_t i = 0; i < m; ++i) std::copy_n(normed.data() + rows[i] * d, d, out->hidden.ptr() + i * d);
   out->logits = Tensor({m, c.vocab_size});
-  mtp_->Logits(out->hidden.ptr(), m, out->logits.ptr(), *pool_);
+  mtp_->Logits(out->hidden.ptr(), m, out->logits.ptr(), ctx);
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include "model/decoder_layer.h"
 #include "model/model.h"
 #include "model/mtp.h"
+#include "model/vocab_parallel.h"
 
 namespace sieve::model {
 
@@ -30,7 +31,7 @@ class DeepseekModel final : public Model {
   ModelOptions options_;
   std::unique_ptr<kernels::ThreadPool> pool_;
   YarnRope rope_;
-  kernels::WeightMatrix embed_, lm_head_;  // [vocab, hidden]
+  VocabParallel embed_, lm_head_;  // [vocab, hidden], this rank's rows
   std::vector<float> final_norm_;          // [hidden]
   std::vector<std::unique_ptr<DecoderLayer>> layers_;
   std::unique_ptr<MtpLayer> mtp_;  // when options.enable_mtp and the checkpoint has one

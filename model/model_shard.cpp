@@ -16,6 +16,10 @@ StatusOr<ModelShard> ModelShard::Create(const ModelConfig& c, const parallel::Pa
                                                l.attn_tp_rank, "n_shared_experts x moe_intermediate_size"));
   SIEVE_ASSIGN_OR_RETURN(s.experts, l.RoutedExperts(c.n_routed_experts));
   SIEVE_ASSIGN_OR_RETURN(s.expert_intermediate, l.ExpertIntermediate(c.moe_intermediate_size));
+  s.vocab = {0, c.vocab_size};
+  if (c.vocab_size % l.attn_tp_size == 0) {
+    SIEVE_ASSIGN_OR_RETURN(s.vocab, ParallelLayout::Shard(c.vocab_size, l.attn_tp_size, l.attn_tp_rank, "vocab_size"));
+  }
   return s;
 }
 

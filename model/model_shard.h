@@ -19,6 +19,9 @@ struct ModelShard {
   parallel::ShardRange shared_intermediate;  // shared expert, split like the dense MLP
   parallel::ShardRange experts;              // routed experts this rank computes
   parallel::ShardRange expert_intermediate;  // each computed expert's intermediate slice
+  // embed_tokens / lm_head rows (vocab_parallel.h): split like the heads, or whole when the vocabulary does
+  // not divide by the attention-TP size.
+  parallel::ShardRange vocab;
 
   // Every range of `layout`'s rank; an error names the dimension that does not divide.
   static StatusOr<ModelShard> Create(const ModelConfig& config, const parallel::ParallelLayout& layout);

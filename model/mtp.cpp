@@ -13,9 +13,9 @@ namespace sieve::model {
 MtpLayer::MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard)
     : hidden_(ckpt.config().hidden_size),
       eps_(static_cast<float>(ckpt.config().rms_norm_eps)),
-      embed_(DenseMatrix(ckpt.Get(LayerPrefix(layer) + "embed_tokens.weight"))),
+      embed_(DenseMatrix(ckpt.Get(LayerPrefix(layer) + "embed_tokens.weight")), shard.vocab),
+      head_(DenseMatrix(ckpt.Get(LayerPrefix(layer) + "shared_head.head.weight")), shard.vocab),
       eh_proj_(DenseMatrix(ckpt.Get(LayerPrefix(layer) + "eh_proj.weight"))),
-      head_(DenseMatrix(ckpt.Get(LayerPrefix(layer) + "shared_head.head.weight"))),
       enorm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "enorm.weight"))),
       hnorm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "hnorm.weight"))),
       head_norm_(FloatVector(ckpt.Get(LayerPrefix(layer) + "shared_head.norm.weight"))),
@@ -24,14 +24,14 @@ MtpLayer::MtpLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, 
 void MtpLayer::Forward(const StepTokens& step, const float* main_hidden, int64_t cache_layer, PagedKvCache& cache,
                        const ForwardContext& ctx, bool zero_first_embedding, float* normed) const {
   const int64_t n = step.n_tokens(), d = hidden_;
-  std::vector<float> concat(n * 2 * d);  // [n, embedding | hidden]
+  std::vector<float> embedded(n * d), concat(n * 2 * d);  // [n, hidden], [n, embedding | hidden]
+  embed_.Embed(step.token_ids.data(), n, embedded.data(), ctx.attention_group);
   for (int64_t t = 0; t < n; ++t) {
     float* e = concat.data() + t * 2 * d;
     if (zero_first_embedding && step.positions[t] == 0) {
       std::fill(e, e + d, 0.0f);  // RMSNorm of zeros stays zero
     } else {
-      kernels::DequantizeRow(embed_, step.token_ids[t], e);
-      kernels::RmsNorm(e, enorm_.data(), 1, d, eps_, e);
+      kernels::RmsNorm(embedded.data() + t * d, enorm_.data(), 1, d, eps_, e);
     }
     kernels::RmsNorm(main_hidden + t * d, hnorm_.data(), 1, d, eps_, e + d);
   }
@@ -41,8 +41,8 @@ void MtpLayer::Forward(const StepTokens& step, const float* main_hidden, int64_t
   kernels::RmsNorm(x.data(), head_norm_.data(), n, d, eps_, normed);
 }
 
-void MtpLayer::Logits(const float* normed, int64_t n, float* logits, kernels::ThreadPool& pool) const {
-  kernels::Matmul(head_, normed, n, logits, pool);
+void MtpLayer::Logits(const float* normed, int64_t n, float* logits, const ForwardContext& ctx) const {
+  head_.Logits(normed, n, logits, *ctx.pool, ctx.attention_group);
 }
 
 }  // namespace sieve::model

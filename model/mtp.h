@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/decoder_layer.h"
+#include "model/vocab_parallel.h"
 
 namespace sieve::model {
 
@@ -20,12 +21,13 @@ class MtpLayer {
   void Forward(const StepTokens& step, const float* main_hidden, int64_t cache_layer, PagedKvCache& cache,
                const ForwardContext& ctx, bool zero_first_embedding, float* normed) const;
   // logits [n, vocab] from rows of `normed`.
-  void Logits(const float* normed, int64_t n, float* logits, kernels::ThreadPool& pool) const;
+  void Logits(const float* normed, int64_t n, float* logits, const ForwardContext& ctx) const;
 
  private:
   int64_t hidden_;
   float eps_;
-  kernels::WeightMatrix embed_, eh_proj_, head_;  // [vocab, hidden], [hidden, 2*hidden], [vocab, hidden]
+  VocabParallel embed_, head_;     // [vocab, hidden], this rank's rows (split like the main model's)
+  kernels::WeightMatrix eh_proj_;  // [hidden, 2*hidden]
   std::vector<float> enorm_, hnorm_, head_norm_;  // [hidden]
   DecoderLayer block_;
 };

@@ -28,10 +28,12 @@ double RankShare(const std::string& name, const ModelConfig& c, const ModelShard
     const bool held = e >= s.experts.begin && e < s.experts.begin + s.experts.count;
     return held ? Share(s.expert_intermediate, c.moe_intermediate_size) : 0.0;
   }
+  if (Contains(name, "embed_tokens.") || Contains(name, "lm_head.") || Contains(name, "shared_head.head."))
+    return Share(s.vocab, c.vocab_size);
   if (Contains(name, ".mlp.shared_experts.")) return Share(s.shared_intermediate, c.moe_intermediate_size * c.n_shared_experts);
   if (Contains(name, ".mlp.gate_proj.") || Contains(name, ".mlp.up_proj.") || Contains(name, ".mlp.down_proj."))
     return Share(s.dense_intermediate, c.intermediate_size);
-  return 1.0;  // replicated: norms, q_a / kv_a projections, indexer wk, router, embeddings, lm_head
+  return 1.0;  // replicated: norms, q_a / kv_a projections, indexer wk, router, MTP eh_proj
 }
 
 }  // namespace

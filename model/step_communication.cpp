@@ -11,6 +11,7 @@ double CountAllReduceBytes(const ModelConfig& c, const parallel::ParallelLayout&
   const double tokens = static_cast<double>(s.num_seqs * s.new_tokens);
   double floats = 0;
   if (attention_split) floats += tokens * static_cast<double>((c.num_hidden_layers + dense) * c.hidden_size);
+  if (attention_split && c.vocab_size % layout.attn_tp_size == 0) floats += tokens * static_cast<double>(c.hidden_size);
   if (moe_split && (layout.dp_size == 1 || attention_split)) floats += tokens * static_cast<double>(moe * c.hidden_size);
   if (attention_split && c.has_indexer() && !s.dense_attention) {
     double causal = 0;  // per sequence: keys of the tokens that choose among more than index_topk

@@ -5,9 +5,12 @@
 //   - MoE combine: hidden, every MoE layer (over the world without DP; with DP the attention group's
 //     all-reduce of row shares, after the all-to-all dispatch/combine, which this does not count: its
 //     volume depends on where the tokens are routed);
+//   - vocabulary-parallel embedding (vocab_parallel.h): hidden, once, when the vocabulary is split;
 //   - indexer scores (summed over the index heads of the group): its causal keys, every layer, for a token
 //     that chooses among more than index_topk keys.
 // Every term is per token, so prefill chunking does not change the total. A group of one sends nothing.
+// Not all-reduced, so not counted here: the vocabulary-parallel head's all-gather of m x vocab logits
+// (m = rows whose logits the step returns).
 #pragma once
 
 #include "model/config.h"

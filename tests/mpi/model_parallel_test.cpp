@@ -44,13 +44,15 @@ struct GreedyRun {
 };
 
 // Bytes one rank all-reduces in a decode step of one token with `context` positions (docs/parallelism.md):
-// o_proj rows in every layer, the dense MLP rows, the MoE rows (routed and shared summed together without
+// the embedding row, o_proj rows in every layer, the dense MLP rows, the MoE rows (routed and shared summed together without
 // DP; with it the all-to-all combines the routed experts and this all-reduce joins the attention group's
 // row shares and shared-expert slices), and the indexer's scores once the context exceeds index_topk (or
 // always in a traced run, which records every token's scores).
 int64_t AnalyticStepBytes(const ModelConfig& c, int64_t context, bool traced) {
   const int64_t d = c.hidden_size, dense = c.first_k_dense_replace;
-  int64_t floats = c.num_hidden_layers * d + dense * d + (c.num_hidden_layers - dense) * d;
+  // The vocabulary-parallel embedding adds one row when the vocabulary divides by the attention TP size.
+  const int64_t embedding = c.vocab_size % layout.attn_tp_size == 0 ? d : 0;
+  int64_t floats = embedding + c.num_hidden_layers * d + dense * d + (c.num_hidden_layers - dense) * d;
   if (c.has_indexer() && (context > c.index_topk || traced)) floats += c.num_hidden_layers * context;
   return floats * static_cast<int64_t>(sizeof(float));
 }
