@@ -39,14 +39,18 @@ RunRoofline CountRun(const OfflineBench& b, const LatencyArgs& a) {
   const model::ModelConfig& c = b.model->config();
   const bool dense = a.bench.dense_attention;
   RunRoofline r;
-  r.prefill = model::CountStepCost(c, {.num_seqs = a.batch_size, .new_tokens = a.input_len,
-                                       .context_len = a.input_len, .kv_dtype = b.kv_dtype, .dense_attention = dense});
+  r.prefill = model::CountStepCost(c,
+                                   {.num_seqs = a.batch_size, .new_tokens = a.input_len, .context_len = a.input_len,
+                                    .kv_dtype = b.kv_dtype, .dense_attention = dense},
+                                   b.rank_share());
   r.prefill_s = RooflineSeconds(b, r.prefill);
   const int64_t steps = a.output_len - 1;
   for (int64_t j = 1; j <= steps; ++j) {
     const model::StepCost s = model::CountStepCost(
-        c, {.num_seqs = a.batch_size * a.n, .new_tokens = 1, .context_len = a.input_len + j, .kv_dtype = b.kv_dtype,
-            .dense_attention = dense});
+        c,
+        {.num_seqs = a.batch_size * a.n, .new_tokens = 1, .context_len = a.input_len + j, .kv_dtype = b.kv_dtype,
+         .dense_attention = dense},
+        b.rank_share());
     r.decode_s += RooflineSeconds(b, s);
     r.decode_mean.weight_bytes += s.weight_bytes / steps;
     r.decode_mean.kv_bytes += s.kv_bytes / steps;

@@ -57,6 +57,9 @@ Status LoadAndStart(const OfflineBenchArgs& a, OfflineBench& b) {
   SIEVE_ASSIGN_OR_RETURN(auto m, model::Model::Load(std::move(ckpt), BenchModelOptions(a, *b.session)));
   b.load_s = std::chrono::duration<double>(Clock::now() - start).count();
   b.model = std::move(m);
+  if (b.session->layout().world_size > 1) {
+    SIEVE_ASSIGN_OR_RETURN(b.shard, model::ModelShard::Create(b.model->config(), b.session->layout()));
+  }
   if (b.session->control() != nullptr) {
     b.lock_step = std::make_shared<engine::LockStepModel>(b.model, *b.session->control());
     b.model = b.lock_step;
@@ -161,8 +164,9 @@ double RooflineSeconds(const OfflineBench& b, const model::StepCost& cost) {
 
 void PrintMachineLimits(const OfflineBench& b) {
   std::printf("Machine limits (%d threads, measured in this run): read %.2f GB/s, FP32 FMA %.1f GFLOP/s; "
-              "model load %.2f s\n",
-              b.threads, b.read_bytes_per_s / 1e9, b.fma_flops_per_s / 1e9, b.load_s);
+              "model load %.2f s%s\n",
+              b.threads, b.read_bytes_per_s / 1e9, b.fma_flops_per_s / 1e9, b.load_s,
+              b.shard ? "; the lines below count rank 0's share of the model" : "");
 }
 
 StatusOr<double> SlowestReplica(const OfflineBench& b, double seconds) {

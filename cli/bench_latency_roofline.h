@@ -51,6 +51,9 @@ struct OfflineBench {
   double read_bytes_per_s = 0;    // best pass of the read-bandwidth probe
   double fma_flops_per_s = 0;     // best pass of the FMA probe
   model::KvCacheDtype kv_dtype = model::KvCacheDtype::kF32;
+  // Under mpirun, this rank's share of the model: the roofline lines count its bytes and FLOPs.
+  std::optional<model::ModelShard> shard;
+  const model::ModelShard* rank_share() const { return shard ? &*shard : nullptr; }
 };
 
 // `tokens` rounded up to whole KV blocks: the engine sizes its cache as max_num_seqs x max_model_len tokens,

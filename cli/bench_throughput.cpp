@@ -29,16 +29,16 @@ struct ThroughputArgs {
 double RunLimitSeconds(const OfflineBench& b, const ThroughputArgs& a, int64_t max_num_seqs) {
   const model::ModelConfig& c = b.model->config();
   const bool dense = a.bench.dense_attention;
-  double total = a.num_prompts * RooflineSeconds(b, model::CountStepCost(c, {.num_seqs = 1, .new_tokens = a.input_len,
-                                                                             .context_len = a.input_len,
-                                                                             .kv_dtype = b.kv_dtype,
-                                                                             .dense_attention = dense}));
+  const model::StepShape prefill{.num_seqs = 1, .new_tokens = a.input_len, .context_len = a.input_len,
+                                 .kv_dtype = b.kv_dtype, .dense_attention = dense};
+  double total = a.num_prompts * RooflineSeconds(b, model::CountStepCost(c, prefill, b.rank_share()));
   for (int64_t left = a.num_prompts; left > 0; left -= max_num_seqs) {
     const int64_t batch = std::min(left, max_num_seqs);
     for (int64_t j = 1; j < a.output_len; ++j)
-      total += RooflineSeconds(b, model::CountStepCost(c, {.num_seqs = batch, .new_tokens = 1,
-                                                           .context_len = a.input_len + j, .kv_dtype = b.kv_dtype,
-                                                           .dense_attention = dense}));
+      total += RooflineSeconds(b, model::CountStepCost(c,
+                                                       {.num_seqs = batch, .new_tokens = 1, .context_len = a.input_len + j,
+                                                        .kv_dtype = b.kv_dtype, .dense_attention = dense},
+                                                       b.rank_share()));
   }
   return total;
 }

@@ -6,6 +6,8 @@
 // whole tensor, so a slice of a 128 x 128 block is exact.
 #pragma once
 
+#include <string>
+
 #include "core/status.h"
 #include "model/config.h"
 #include "parallel/parallel_layout.h"
@@ -25,6 +27,10 @@ struct ModelShard {
 
   // Every range of `layout`'s rank; an error names the dimension that does not divide.
   static StatusOr<ModelShard> Create(const ModelConfig& config, const parallel::ParallelLayout& layout);
+
+  // The fraction of checkpoint tensor `name` (and of its block scales) this rank holds: its share of the
+  // split dimension, 0 for another rank's expert, 1 for a replicated tensor.
+  double TensorShare(const std::string& name, const ModelConfig& config) const;
 };
 
 }  // namespace sieve::model

@@ -33,7 +33,7 @@ double StoredBytes(const TensorSpec& t, const ModelConfig& c) {
   }
 }
 
-StepCost CountStepCost(const ModelConfig& c, const StepShape& s) {
+StepCost CountStepCost(const ModelConfig& c, const StepShape& s, const ModelShard* shard) {
   StepCost cost;
   const int64_t tokens = s.num_seqs * s.new_tokens;
   const int64_t per_token_experts = std::min(c.n_routed_experts, tokens * c.num_experts_per_tok);
@@ -41,8 +41,9 @@ StepCost CountStepCost(const ModelConfig& c, const StepShape& s) {
   const std::string last_layer_end = LayerPrefix(c.num_hidden_layers);  // MTP layers are not part of a step
   for (const TensorSpec& t : ExpectedTensors(c)) {
     if (t.name.rfind(last_layer_end, 0) == 0) break;  // the table lists the MTP layers last
-    const double bytes = StoredBytes(t, c);
-    const double macs = IsMatrix(t) ? static_cast<double>(Numel(t.shape)) : 0.0;
+    const double share = shard != nullptr ? shard->TensorShare(t.name, c) : 1.0;
+    const double bytes = StoredBytes(t, c) * share;
+    const double macs = IsMatrix(t) ? static_cast<double>(Numel(t.shape)) * share : 0.0;
     if (t.name == "model.embed_tokens.weight") {
       cost.weight_bytes += bytes / c.vocab_size * tokens;  // one row per token, no FLOPs
     } else if (t.name == "lm_head.weight") {
@@ -65,9 +66,10 @@ StepCost CountStepCost(const ModelConfig& c, const StepShape& s) {
     attended += sparse ? std::min(p + 1, c.index_topk) : p + 1;
     if (sparse && p + 1 > c.index_topk) indexed += p + 1;
   }
-  const double heads = static_cast<double>(c.num_attention_heads);
+  const double heads = static_cast<double>(shard != nullptr ? shard->heads.count : c.num_attention_heads);
+  const double index_heads = static_cast<double>(shard != nullptr ? shard->index_heads.count : c.index_n_heads);
   const double per_key_flops = heads * (2.0 * (c.kv_lora_rank + c.qk_rope_head_dim) + 2.0 * c.kv_lora_rank);
-  const double index_flops = 2.0 * c.index_n_heads * c.index_head_dim;
+  const double index_flops = 2.0 * index_heads * c.index_head_dim;
   const double layers = static_cast<double>(c.num_hidden_layers);
   cost.flops += layers * s.num_seqs * (attended * per_key_flops + indexed * index_flops);
   // Bytes: each sequence reads each key it needs once per layer, however many new tokens use it.

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "model/config.h"
+#include "model/model_shard.h"
 #include "model/paged_kv_cache.h"
 #include "model/tensor_names.h"
 
@@ -38,7 +39,11 @@ struct StepCost {
   double bytes() const { return weight_bytes + kv_bytes; }
 };
 
-StepCost CountStepCost(const ModelConfig& config, const StepShape& shape);
+// The whole model's step, or with `shard` one rank's share of it (docs/parallelism.md): each tensor's
+// bytes and FLOPs times the share the rank holds (routed experts: the expected share under uniform
+// routing), attention and indexer FLOPs by the rank's heads; every rank reads the whole latent and index
+// KV cache of its replica (MLA's latent is shared by all heads), so KV bytes are not split.
+StepCost CountStepCost(const ModelConfig& config, const StepShape& shape, const ModelShard* shard = nullptr);
 
 // Bytes of a tensor as a DeepSeek checkpoint stores it: FP8 linears with F32 block scales, BF16 otherwise
 // (norm weights, embeddings, lm_head, router), F32 for the router's correction bias.

@@ -38,6 +38,26 @@ TEST(StepCost, Batch1DecodeMatchesHandCount) {
   EXPECT_DOUBLE_EQ(cost.flops, 2 * macs + 4 * 4 * (2 * 160 + 2 * 128));
 }
 
+// One rank of --tp 2 (MoE-TP): heads, index heads, the dense MLP, every expert's intermediate, the shared
+// expert and the vocabulary halved; the latent projections, norms, router and indexer key replicated; the
+// KV cache read whole.
+TEST(StepCost, RankShareOfTensorParallelTwo) {
+  const ModelConfig c = test_checkpoint::TinyConfig(4);
+  auto layout = parallel::ParallelLayout::Create({.tensor_parallel_size = 2}, 2, 1);
+  ASSERT_TRUE(layout.ok());
+  auto shard = ModelShard::Create(c, *layout);
+  ASSERT_TRUE(shard.ok());
+  const StepShape step{.num_seqs = 1, .new_tokens = 1, .context_len = 1};
+  const StepCost whole = CountStepCost(c, step), rank = CountStepCost(c, step, &*shard);
+  const double attention = Fp8(256, 256) + Fp8(160, 256) + 0.5 * (Fp8(384, 256) + Fp8(512, 128) + Fp8(256, 256));
+  const double indexer = Fp8(128, 256) + 2 * 2 * 128 + 0.5 * (Fp8(2048, 256) + 2 * 16 * 256);
+  const double want = 4 * (attention + indexer + kNorms) + 0.5 * kDenseMlp + 3 * (kRouter + 0.5 * kExpert) +
+                      kFinalNorm + 0.5 * kLmHead + 3 * 4 * 0.5 * kExpert + 0.5 * kEmbedRow;
+  EXPECT_DOUBLE_EQ(rank.weight_bytes, want);
+  EXPECT_DOUBLE_EQ(rank.kv_bytes, whole.kv_bytes);
+  EXPECT_LT(rank.flops, 0.6 * whole.flops);
+}
+
 TEST(StepCost, Batch16ReadsAllExpertsOnceAndLmHeadOnce) {
   const ModelConfig c = test_checkpoint::TinyConfig(4);
   const StepCost one = CountStepCost(c, {.num_seqs = 1, .new_tokens = 1, .context_len = 1});
