@@ -3,7 +3,7 @@
 // boundaries, and with them the arithmetic, never depend on which thread runs what. Decode makes ~550
 // ParallelFor calls per step; two costs made them slow (docs/performance.md): waking a worker through a
 // condition variable (tens of microseconds on a loaded machine) and a static split that left the caller
-// waiting for a worker the OS had not scheduled. Workers now spin briefly before sleeping, and the caller
+// waiting for a worker the OS had not scheduled. Workers now spin briefly (kSpin) before sleeping, and the caller
 // takes every chunk no worker has claimed, so it never waits for a wake-up, only for chunks in progress.
 #include "kernels/thread_pool.h"
 
@@ -60,10 +60,12 @@ int64_t Next(uint64_t job) { return static_cast<int64_t>(job & 0xffff); }
 constexpr int64_t kChunksPerThread = 4;
 constexpr int64_t kMaxChunks = 4096;
 
-// How long an idle thread polls before it sleeps: longer than the serial gaps between a decode step's
-// ParallelFor calls (norms, RoPE, routing: a few microseconds), short enough that an idle engine does
-// not keep a core busy.
-constexpr auto kSpin = std::chrono::microseconds(100);
+// How long an idle thread polls before it sleeps: about the serial gaps between a decode step's
+// ParallelFor calls (norms, RoPE, routing: a few microseconds). Longer spins cost more than they save
+// when other processes share the cores: each spinning thread spends CPU time the scheduler then takes
+// from our working threads (bench latency at load average 5 on 2 cores, decode ms/step over two rounds:
+// 100 us 59-112, 30 us 60-68, 10 us 49-78, 0 us 50-59).
+constexpr auto kSpin = std::chrono::microseconds(10);
 
 void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
