@@ -88,17 +88,13 @@ ProbeResult MeasureReadBandwidth(ThreadPool& pool, int64_t buffer_bytes, int pas
       static_cast<float*>(std::aligned_alloc(kAlignment, n * sizeof(float))), &free);
   // First touch by the thread that later reads the slice (NUMA placement), and a value that is not zero
   // so no page is the shared zero page.
-  pool.ParallelFor(threads, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) std::fill_n(buffer.get() + t * per_thread, per_thread, 1.0f);
-  });
+  pool.OnEachThread([&](int t) { std::fill_n(buffer.get() + t * per_thread, per_thread, 1.0f); });
   std::vector<float> partial(threads);
   volatile float sink = 0;
   std::vector<double> rates;
   for (int p = 0; p < std::max(1, passes); ++p) {
     const auto start = Clock::now();
-    pool.ParallelFor(threads, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) partial[t] = HWY_DYNAMIC_DISPATCH(SumImpl)(buffer.get() + t * per_thread, per_thread);
-    });
+    pool.OnEachThread([&](int t) { partial[t] = HWY_DYNAMIC_DISPATCH(SumImpl)(buffer.get() + t * per_thread, per_thread); });
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     for (float s : partial) sink = sink + s;
     rates.push_back(static_cast<double>(n * sizeof(float)) / seconds);
@@ -114,9 +110,7 @@ ProbeResult MeasureFmaPeak(ThreadPool& pool, int64_t fmas_per_lane_per_chain, in
   std::vector<double> rates;
   for (int p = 0; p < std::max(1, passes); ++p) {
     const auto start = Clock::now();
-    pool.ParallelFor(threads, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) partial[t] = HWY_DYNAMIC_DISPATCH(FmaChainsImpl)(rounds);
-    });
+    pool.OnEachThread([&](int t) { partial[t] = HWY_DYNAMIC_DISPATCH(FmaChainsImpl)(rounds); });
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     for (float s : partial) sink = sink + s;
     const double flops = static_cast<double>(HWY_DYNAMIC_DISPATCH(FmaFlopsPerRoundImpl)()) * rounds * threads;

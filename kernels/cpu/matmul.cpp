@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/blas_gemm.h"
+#include "kernels/cpu/fused_dot-inl.h"
 #include "kernels/matmul.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -191,88 +192,11 @@ void AxpyImpl(float alpha, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
-// Lanes [i, i + lanes) of row `row` of w as fp32, decoded in registers: the same values DecodeRange
-// writes (e4m3 code * 2^120 * block scale, NaN codes to NaN; bf16 shifted into the high half), so a
-// fused product is bit-identical to decode-then-dot. FP8 needs the lanes inside one column block.
-template <class D>
-HWY_INLINE hn::Vec<D> LoadWeights(D df, const WeightMatrix& w, const std::byte* row, const float* scales, int64_t i) {
-  const hn::RebindToUnsigned<D> du;
-  if (w.dtype == DType::kF8E4M3) {
-    const hn::Rebind<uint8_t, D> d8;
-    const auto bits = hn::PromoteTo(du, hn::LoadU(d8, reinterpret_cast<const uint8_t*>(row) + i));
-    const auto magnitude = hn::And(bits, hn::Set(du, 0x7Fu));
-    const auto sign = hn::ShiftLeft<24>(hn::And(bits, hn::Set(du, 0x80u)));
-    const auto f = hn::BitCast(df, hn::Or(sign, hn::ShiftLeft<20>(magnitude)));
-    const auto v = hn::Mul(hn::Mul(f, hn::Set(df, 0x1p120f)), hn::Set(df, w.ColumnScale(scales, i)));
-    const auto is_nan = hn::RebindMask(df, hn::Eq(magnitude, hn::Set(du, 0x7Fu)));
-    return hn::IfThenElse(is_nan, hn::Set(df, std::numeric_limits<float>::quiet_NaN()), v);
-  }
-  if (w.dtype == DType::kBF16) {
-    const hn::Rebind<uint16_t, D> d16;
-    return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, reinterpret_cast<const uint16_t*>(row) + i))));
-  }
-  return hn::LoadU(df, reinterpret_cast<const float*>(row) + i);
-}
-
-float ScalarWeight(const WeightMatrix& w, const std::byte* row, const float* scales, int64_t i) {
-  if (w.dtype == DType::kF8E4M3) return E4m3ToFloat(reinterpret_cast<const uint8_t*>(row)[i]) * w.ColumnScale(scales, i);
-  if (w.dtype == DType::kBF16) return Bf16ToFloat(reinterpret_cast<const uint16_t*>(row)[i]);
-  return reinterpret_cast<const float*>(row)[i];
-}
-
-// Whether FusedDot4 can read w in place: F32/BF16 always; FP8 when no vector straddles a column block
-// (true for 128-wide blocks on every Highway target, and for column slices starting on a vector boundary).
-bool CanFuse(const WeightMatrix& w) {
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  if (w.dtype == DType::kF8E4M3) return w.block_cols % (2 * lanes) == 0 && w.col_begin % lanes == 0;
-  return w.dtype == DType::kBF16 || w.dtype == DType::kF32;
-}
-
-// Dot4Impl with the 4 weight rows r..r+3 read in place (no decoded tile): the decode GEMV streams each
-// weight byte once from memory into registers. Same loop structure and accumulation order as Dot4Impl.
-void FusedDot4(const float* x, const WeightMatrix& w, int64_t r, float* out) {
-  const hn::ScalableTag<float> df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t n = w.cols;
-  const std::byte* rows[4];
-  const float* scales[4] = {nullptr, nullptr, nullptr, nullptr};
-  for (int k = 0; k < 4; ++k) {
-    rows[k] = w.RowBytes(r + k);
-    if (w.dtype == DType::kF8E4M3) scales[k] = w.scale_inv + ((w.row_begin + r + k) / w.block_rows) * w.scale_cols;
-  }
-  auto a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
-  auto b0 = hn::Zero(df), b1 = hn::Zero(df), b2 = hn::Zero(df), b3 = hn::Zero(df);
-  int64_t i = 0;
-  for (; i + 2 * lanes <= n; i += 2 * lanes) {
-    const auto x0 = hn::LoadU(df, x + i), x1 = hn::LoadU(df, x + i + lanes);
-    a0 = hn::MulAdd(x0, LoadWeights(df, w, rows[0], scales[0], i), a0);
-    a1 = hn::MulAdd(x0, LoadWeights(df, w, rows[1], scales[1], i), a1);
-    a2 = hn::MulAdd(x0, LoadWeights(df, w, rows[2], scales[2], i), a2);
-    a3 = hn::MulAdd(x0, LoadWeights(df, w, rows[3], scales[3], i), a3);
-    b0 = hn::MulAdd(x1, LoadWeights(df, w, rows[0], scales[0], i + lanes), b0);
-    b1 = hn::MulAdd(x1, LoadWeights(df, w, rows[1], scales[1], i + lanes), b1);
-    b2 = hn::MulAdd(x1, LoadWeights(df, w, rows[2], scales[2], i + lanes), b2);
-    b3 = hn::MulAdd(x1, LoadWeights(df, w, rows[3], scales[3], i + lanes), b3);
-  }
-  for (; i + lanes <= n; i += lanes) {
-    const auto x0 = hn::LoadU(df, x + i);
-    a0 = hn::MulAdd(x0, LoadWeights(df, w, rows[0], scales[0], i), a0);
-    a1 = hn::MulAdd(x0, LoadWeights(df, w, rows[1], scales[1], i), a1);
-    a2 = hn::MulAdd(x0, LoadWeights(df, w, rows[2], scales[2], i), a2);
-    a3 = hn::MulAdd(x0, LoadWeights(df, w, rows[3], scales[3], i), a3);
-  }
-  out[0] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a0, b0)));
-  out[1] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a1, b1)));
-  out[2] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a2, b2)));
-  out[3] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a3, b3)));
-  for (; i < n; ++i)
-    for (int k = 0; k < 4; ++k) out[k] += x[i] * ScalarWeight(w, rows[k], scales[k], i);
-}
-
 // Rows decoded together: small enough to stay in L1/L2 for the real model's 7168 columns, large enough
 // that each activation row is loaded once per tile instead of once per weight row.
 constexpr int64_t kTileRows = 4;
-// Up to this many tokens, full tiles are computed straight from the weight bytes (FusedDot4): decoding
+static_assert(kTileRows == kFusedRows, "a fused pass must cover exactly one tile, in Dot4Impl's order");
+// Up to this many tokens, full tiles are computed straight from the weight bytes (FusedDot): decoding
 // into a tile then pays a store and a reload per weight for at most this many uses.
 constexpr int64_t kMaxFusedTokens = 2;
 
@@ -288,11 +212,9 @@ void MatmulImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, Thre
     for (int64_t r = r0; r < r1; r += kTileRows) {
       const int64_t tile_rows = std::min(kTileRows, r1 - r);
       if (fused && tile_rows == kTileRows) {
-        for (int64_t t = 0; t < n; ++t) {
-          FusedDot4(x + t * w.cols, w, r, dots);
-          std::copy_n(dots, kTileRows, y + t * w.rows + r);
-        }
-        continue;
+        int64_t t = 0;  // FusedDot refuses a tile with an FP8 NaN code at t = 0, before writing anything
+        for (; t < n && FusedDot(x + t * w.cols, w, r, dots); ++t) std::copy_n(dots, kTileRows, y + t * w.rows + r);
+        if (t == n) continue;
       }
       for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile.data() + k * w.cols);
       if (tile_rows == kTileRows) {

@@ -6,6 +6,7 @@
 #include <hwy/targets.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -205,6 +206,30 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
     EXPECT_EQ(single, single_threads);
     // Negative control: another token's row differs.
     EXPECT_NE(single, std::vector<float>(batched.begin(), batched.begin() + w.rows));
+  }
+}
+
+// The fused kernel does not decode the NaN code and folds 2^120 into the block scale: a tile with a NaN
+// code, or a matrix whose scale x 2^120 overflows, must take the decoded-tile path and give its bits.
+TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
+  std::mt19937 rng(13);
+  Fp8Matrix w(8, 256, 128, rng);
+  w.bytes[1 + 5 * 256 + 200] = 0xff;  // row 5 (the view starts at byte 1), a NaN code
+  const std::vector<float> x = RandomFloats(3 * 256, rng);
+  ThreadPool pool(1);
+  const auto same_bits = [](const std::vector<float>& a, const float* b) {
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
+    return true;
+  };
+  for (const float scale : {0.005f, 1024.0f}) {  // 1024 x 2^120 is not a finite float
+    w.scales[0] = scale;
+    std::vector<float> single(8), batched(3 * 8);
+    Matmul(w.view, x.data() + 256, 1, single.data(), pool);  // fused where it can
+    Matmul(w.view, x.data(), 3, batched.data(), pool);       // decoded tiles
+    EXPECT_TRUE(std::isnan(single[5])) << scale;
+    EXPECT_FALSE(std::isnan(single[4])) << scale;
+    EXPECT_TRUE(same_bits(single, batched.data() + 8)) << scale;
   }
 }
 

@@ -1,0 +1,93 @@
+// Rate of the decode GEMV (kernels::Matmul with one token row) against the read-bandwidth probe measured
+// in the same run: batch-1 decode streams every weight once, so bytes read / time is the figure of merit.
+//   gemv_bench [--threads N] [--runs 5]
+// Shapes from the `small` preset: the BF16 lm_head [129280 x 1024] (0.265 GB, most of a small step), a
+// large FP8 matrix [65536 x 1024], and 256 FP8 expert projections [256 x 1024] called one after another
+// (64 MiB in all), which adds the per-call cost (a thread-pool round trip per matrix) of a real MoE layer.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/machine_limits.h"
+#include "kernels/matmul.h"
+
+namespace {
+
+using namespace sieve;
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  std::vector<float> scales;
+  kernels::WeightMatrix view;
+};
+
+// Random weights of `dtype` (no NaN / Inf patterns; FP8 block scales of 1/64).
+Weights MakeWeights(DType dtype, int64_t rows, int64_t cols) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> byte(0, 255);
+  Weights w;
+  w.bytes.resize(rows * cols * DTypeSize(dtype));
+  for (auto& b : w.bytes) b = static_cast<uint8_t>(byte(rng)) & 0x7e;
+  w.view = {dtype, reinterpret_cast<const std::byte*>(w.bytes.data()), 0, rows, cols};
+  if (dtype == DType::kF8E4M3) {
+    w.scales.assign(((rows + 127) / 128) * ((cols + 127) / 128), 1.0f / 64);
+    w.view.scale_inv = w.scales.data();
+    w.view.scale_cols = (cols + 127) / 128;
+  }
+  return w;
+}
+
+// Median seconds of `runs` calls of fn after one warm-up call.
+double MedianSeconds(int runs, const std::function<void()>& fn) {
+  std::vector<double> secs;
+  for (int r = 0; r <= runs; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+    if (r > 0) secs.push_back(dt.count());
+  }
+  std::sort(secs.begin(), secs.end());
+  return secs[secs.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 0, runs = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--threads") == 0) threads = std::stoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--runs") == 0) runs = std::stoi(argv[i + 1]);
+  }
+  if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
+  kernels::ThreadPool pool(threads);
+  const double read = kernels::MeasureReadBandwidth(pool, int64_t{1} << 30, 5).best;
+  std::printf("read bandwidth (%d threads, this run): %.2f GB/s\n", threads, read / 1e9);
+  const auto report = [&](const char* what, double bytes, double secs) {
+    std::printf("%-38s median %7.2f ms  %6.2f GB/s = %5.1f%% of read bandwidth\n", what, 1e3 * secs, bytes / secs / 1e9,
+                100 * bytes / secs / read);
+  };
+  const int64_t cols = 1024;
+  std::vector<float> x(cols, 0.5f), y(129280);
+  {
+    const Weights head = MakeWeights(DType::kBF16, 129280, cols);
+    report("bf16 [129280 x 1024] (lm_head)", static_cast<double>(head.bytes.size()),
+           MedianSeconds(runs, [&] { kernels::Matmul(head.view, x.data(), 1, y.data(), pool); }));
+  }
+  {
+    const Weights big = MakeWeights(DType::kF8E4M3, 65536, cols);
+    report("fp8 [65536 x 1024]", static_cast<double>(big.bytes.size()),
+           MedianSeconds(runs, [&] { kernels::Matmul(big.view, x.data(), 1, y.data(), pool); }));
+  }
+  {
+    constexpr int64_t kExperts = 256, kRows = 256;
+    const Weights all = MakeWeights(DType::kF8E4M3, kExperts * kRows, cols);
+    report("fp8 256 calls x [256 x 1024] (experts)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
+             for (int64_t e = 0; e < kExperts; ++e) kernels::Matmul(all.view.Rows(e * kRows, kRows), x.data(), 1, y.data(), pool);
+           }));
+  }
+}
