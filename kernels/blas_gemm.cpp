@@ -23,15 +23,12 @@ constexpr int64_t kTokenBlock = 256;
 
 int64_t Blocks(int64_t n, int64_t block) { return (n + block - 1) / block; }
 
-// Our ThreadPool already splits the panels over the cores (threads pinned one per core); an OpenBLAS that
-// also threaded each call would start its own threads inside every pool thread and oversubscribe the
-// cores. So OpenBLAS runs single-threaded in whichever pool thread calls it.
+}  // namespace
+
 void UseOneBlasThread() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
-
-}  // namespace
 
 void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
   UseOneBlasThread();

@@ -19,6 +19,12 @@ namespace sieve::kernels {
 // which properties are bit-exact and which hold to a tolerance.
 inline constexpr int64_t kMinGemmTokens = 16;
 
+// Our ThreadPool already splits the work over the cores (threads pinned one per core); an OpenBLAS that
+// also threaded each call would start its own threads inside every pool thread and oversubscribe the
+// cores. So OpenBLAS runs single-threaded in whichever pool thread calls it: every caller of cblas_*
+// calls this first (once per process does the work).
+void UseOneBlasThread();
+
 // y [n, w.rows] = x [n, w.cols] . W^T  and  y [n, w.cols] = x [n, w.rows] . W, as kernels/matmul.h.
 void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);
 void GemmMatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);

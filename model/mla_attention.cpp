@@ -9,18 +9,20 @@
 #include <algorithm>
 #include <numeric>
 
+#include "kernels/gemm_attention.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
 #include "kernels/sparse_mla_attention.h"
 #include "model/group_sum.h"
+#include "model/mla_form.h"
 #include "model/tensor_names.h"
 #include "model/weight_views.h"
 
 namespace sieve::model {
 
 MlaAttention::MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard)
-    : rope_(rope) {
-  const ModelConfig& c = ckpt.config();
+    : config_(ckpt.config()), rope_(rope) {
+  const ModelConfig& c = config_;
   const std::string p = LayerPrefix(layer) + "self_attn.";
   n_heads_ = shard.heads.count;
   const int64_t h0 = shard.heads.begin;
@@ -49,7 +51,7 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
                            const ForwardContext& ctx, float* out) const {
   kernels::ThreadPool& pool = *ctx.pool;
   const int64_t n = step.n_tokens(), heads = n_heads_, c = kv_lora_rank_;
-  const int64_t qk_dim = nope_dim_ + rope_dim_, kv_b_rows = nope_dim_ + v_dim_;
+  const int64_t qk_dim = nope_dim_ + rope_dim_;
 
   // Queries: [n, heads, nope | rope], rope part rotated as interleaved pairs.
   std::vector<float> qr;  // [n, q_lora_rank]: q latent, also the indexer's query input
@@ -91,60 +93,135 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
     }
   }
 
-  // Absorb W_uk into the queries: q_latent [n, heads, kv_lora_rank].
-  std::vector<float> q_latent(n * heads * c), head_in(n * std::max(nope_dim_, c)), head_out(n * std::max(c, v_dim_));
-  for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t t = 0; t < n; ++t)
-      std::copy_n(q.data() + (t * heads + h) * qk_dim, nope_dim_, head_in.data() + t * nope_dim_);
-    kernels::MatmulTransposed(kv_b_.Rows(h * kv_b_rows, nope_dim_), head_in.data(), n, head_out.data(), pool);
-    for (int64_t t = 0; t < n; ++t) std::copy_n(head_out.data() + t * c, c, q_latent.data() + (t * heads + h) * c);
-  }
-
-  // Attention over the latent cache: o_latent [n, heads, kv_lora_rank].
-  std::vector<float> o_latent(n * heads * c);
+  // Only the keys some token of a sequence attends to are read from the cache (with DSA at most index_topk
+  // per token, so a decode step's attention stops growing with the context). Their positions are renumbered
+  // in increasing order into rows of a gathered key block, so each query still visits its keys in order.
+  std::vector<std::vector<int32_t>> row_of(step.n_seqs());  // [seq][position] -> row, -1 when unused
+  std::vector<int32_t> used(step.n_seqs(), 0);
+  std::vector<bool> expanded(step.n_seqs());
   for (int64_t s = 0; s < step.n_seqs(); ++s) {
-    const int64_t context = step.context_len(s);
-    const int64_t begin = step.seq_begin[s];
-    // Only the keys some token of this sequence attends to are read from the cache (with DSA at most
-    // index_topk per token, so a decode step's attention stops growing with the context). Positions are
-    // renumbered in increasing order, so each head still visits its keys in the same order.
-    std::vector<int32_t> row_of(context, -1);  // position -> row of `latents`, -1 when unused
-    for (int64_t t = begin; t < step.seq_begin[s + 1]; ++t)
-      for (int32_t p : selected[t]) row_of[p] = 0;
-    int32_t used = 0;
-    for (int32_t& r : row_of)
-      if (r >= 0) r = used++;
-    std::vector<float> latents(used * c), k_ropes(used * rope_dim_);  // [used, c], [used, rope]
-    for (int64_t p = 0; p < context; ++p) {
-      if (row_of[p] < 0) continue;
-      const CacheSlot slot = step.Slot(s, p);
-      cache.ReadLatent(cache_layer, slot.block, slot.slot, latents.data() + row_of[p] * c,
-                       k_ropes.data() + row_of[p] * rope_dim_);
+    row_of[s].assign(step.context_len(s), -1);
+    double attended = 0;
+    for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) {
+      for (int32_t p : selected[t]) row_of[s][p] = 0;
+      attended += static_cast<double>(selected[t].size());
     }
-    for (int64_t t = begin; t < step.seq_begin[s + 1]; ++t)
-      for (int32_t& p : selected[t]) p = row_of[p];
-    const kernels::LatentCache view{latents.data(), k_ropes.data(), c, rope_dim_};
-    pool.ParallelFor((step.seq_begin[s + 1] - begin) * heads, [&](int64_t i0, int64_t i1) {
-      std::vector<float> scores(context);
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t t = begin + i / heads, h = i % heads;
-        const std::vector<int32_t>& keep = selected[t];
-        kernels::SparseMlaHead(q_latent.data() + (t * heads + h) * c, q.data() + (t * heads + h) * qk_dim + nope_dim_,
-                               view, keep.data(), static_cast<int64_t>(keep.size()), rope_.mla_softmax_scale(),
-                               scores.data(), o_latent.data() + (t * heads + h) * c);
-      }
-    });
+    for (int32_t& r : row_of[s])
+      if (r >= 0) r = used[s]++;
+    for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t)
+      for (int32_t& p : selected[t]) p = row_of[s][p];
+    expanded[s] = UseExpandedMla(
+        config_, {.heads = heads, .queries = step.seq_begin[s + 1] - step.seq_begin[s], .keys = used[s], .attended = attended});
   }
 
-  // Apply W_uv per head: o [n, heads, v_head_dim], then the output projection.
+  // Per sequence, gather its keys and attend in the cheaper form (model/mla_form.h): o [n, heads, v_head_dim].
   std::vector<float> o(n * heads * v_dim_);
-  for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t t = 0; t < n; ++t) std::copy_n(o_latent.data() + (t * heads + h) * c, c, head_in.data() + t * c);
-    kernels::Matmul(kv_b_.Rows(h * kv_b_rows + nope_dim_, v_dim_), head_in.data(), n, head_out.data(), pool);
-    for (int64_t t = 0; t < n; ++t) std::copy_n(head_out.data() + t * v_dim_, v_dim_, o.data() + (t * heads + h) * v_dim_);
+  AbsorbedQueries absorbed = AbsorbQueries(step, expanded, q.data(), pool);
+  std::vector<float> latents, k_ropes;  // [used, c], [used, rope]
+  for (int64_t s = 0; s < step.n_seqs(); ++s) {
+    latents.resize(used[s] * c);
+    k_ropes.resize(used[s] * rope_dim_);
+    for (int64_t p = 0; p < step.context_len(s); ++p) {
+      if (row_of[s][p] < 0) continue;
+      const CacheSlot slot = step.Slot(s, p);
+      cache.ReadLatent(cache_layer, slot.block, slot.slot, latents.data() + row_of[s][p] * c,
+                       k_ropes.data() + row_of[s][p] * rope_dim_);
+    }
+    const int64_t begin = step.seq_begin[s], end = step.seq_begin[s + 1];
+    const std::span<const std::vector<int32_t>> keys(selected.data() + begin, selected.data() + end);
+    if (expanded[s]) {
+      AttendExpanded(q.data() + begin * heads * qk_dim, latents.data(), k_ropes.data(), used[s], keys,
+                     o.data() + begin * heads * v_dim_, pool);
+    } else {
+      AttendAbsorbed(absorbed, begin, latents.data(), k_ropes.data(), keys, q.data() + begin * heads * qk_dim,
+                     pool);
+    }
   }
+  ApplyValueHalf(absorbed, o.data(), pool);
   kernels::Matmul(o_, o.data(), n, out, pool);
   GroupSum(ctx.attention_group, out, n * o_.rows);
+}
+
+MlaAttention::AbsorbedQueries MlaAttention::AbsorbQueries(const StepTokens& step, const std::vector<bool>& expanded,
+                                                          const float* q, kernels::ThreadPool& pool) const {
+  const int64_t heads = n_heads_, c = kv_lora_rank_, qk_dim = nope_dim_ + rope_dim_, kv_b_rows = nope_dim_ + v_dim_;
+  AbsorbedQueries a;
+  a.index.assign(step.n_tokens(), -1);
+  for (int64_t s = 0; s < step.n_seqs(); ++s) {
+    if (expanded[s]) continue;
+    for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) {
+      a.index[t] = static_cast<int64_t>(a.tokens.size());
+      a.tokens.push_back(t);
+    }
+  }
+  const int64_t m = static_cast<int64_t>(a.tokens.size());
+  if (m == 0) return a;
+  // q_latent[t, h] = q_nope[t, h] . W_uk[h], per head over all absorbed rows at once.
+  a.q_latent.resize(m * heads * c);
+  a.o_latent.resize(m * heads * c);
+  std::vector<float> head_in(m * nope_dim_), head_out(m * c);
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < m; ++i)
+      std::copy_n(q + (a.tokens[i] * heads + h) * qk_dim, nope_dim_, head_in.data() + i * nope_dim_);
+    kernels::MatmulTransposed(kv_b_.Rows(h * kv_b_rows, nope_dim_), head_in.data(), m, head_out.data(), pool);
+    for (int64_t i = 0; i < m; ++i) std::copy_n(head_out.data() + i * c, c, a.q_latent.data() + (i * heads + h) * c);
+  }
+  return a;
+}
+
+void MlaAttention::AttendAbsorbed(AbsorbedQueries& a, int64_t first_token, const float* latents, const float* k_ropes,
+                                  std::span<const std::vector<int32_t>> keys, const float* q,
+                                  kernels::ThreadPool& pool) const {
+  const int64_t heads = n_heads_, c = kv_lora_rank_, qk_dim = nope_dim_ + rope_dim_;
+  const int64_t a0 = a.index[first_token], n_queries = static_cast<int64_t>(keys.size());
+  size_t most_keys = 0;
+  for (const std::vector<int32_t>& k : keys) most_keys = std::max(most_keys, k.size());
+  const kernels::LatentCache view{latents, k_ropes, c, rope_dim_};
+  pool.ParallelFor(n_queries * heads, [&](int64_t i0, int64_t i1) {
+    std::vector<float> scores(most_keys);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = i / heads, h = i % heads, row = (a0 + t) * heads + h;
+      kernels::SparseMlaHead(a.q_latent.data() + row * c, q + (t * heads + h) * qk_dim + nope_dim_, view,
+                             keys[t].data(), static_cast<int64_t>(keys[t].size()), rope_.mla_softmax_scale(),
+                             scores.data(), a.o_latent.data() + row * c);
+    }
+  });
+}
+
+void MlaAttention::AttendExpanded(const float* q, const float* latents, const float* k_ropes, int64_t n_keys,
+                                  std::span<const std::vector<int32_t>> keys, float* o,
+                                  kernels::ThreadPool& pool) const {
+  const int64_t heads = n_heads_, qk_dim = nope_dim_ + rope_dim_, kv_b_rows = nope_dim_ + v_dim_;
+  std::vector<float> kv(n_keys * kv_b_rows), k(n_keys * qk_dim);  // one head's [k_nope | v] and [k_nope | k_rope]
+  for (int64_t h = 0; h < heads; ++h) {
+    // [k_nope | v] of every key for head h = latent . kv_b_proj[h]^T (the reference's wkv_b(kv)); one head at
+    // a time keeps the expansion at n_keys x (nope + v) floats however long the context.
+    kernels::Matmul(kv_b_.Rows(h * kv_b_rows, kv_b_rows), latents, n_keys, kv.data(), pool);
+    for (int64_t s = 0; s < n_keys; ++s) {
+      std::copy_n(kv.data() + s * kv_b_rows, nope_dim_, k.data() + s * qk_dim);
+      std::copy_n(k_ropes + s * rope_dim_, rope_dim_, k.data() + s * qk_dim + nope_dim_);
+    }
+    const kernels::GemmAttentionInput in{.q = q + h * qk_dim, .q_stride = heads * qk_dim,
+                                         .k = k.data(), .k_stride = qk_dim,
+                                         .v = kv.data() + nope_dim_, .v_stride = kv_b_rows,
+                                         .n_keys = n_keys, .qk_dim = qk_dim, .v_dim = v_dim_,
+                                         .softmax_scale = rope_.mla_softmax_scale()};
+    kernels::GemmAttention(in, keys, o + h * v_dim_, heads * v_dim_, pool);
+  }
+}
+
+void MlaAttention::ApplyValueHalf(const AbsorbedQueries& a, float* o, kernels::ThreadPool& pool) const {
+  const int64_t heads = n_heads_, c = kv_lora_rank_, kv_b_rows = nope_dim_ + v_dim_;
+  const int64_t m = static_cast<int64_t>(a.tokens.size());
+  if (m == 0) return;
+  // o[t, h] = W_uv[h] . o_latent[t, h]
+  std::vector<float> head_in(m * c), head_out(m * v_dim_);
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < m; ++i) std::copy_n(a.o_latent.data() + (i * heads + h) * c, c, head_in.data() + i * c);
+    kernels::Matmul(kv_b_.Rows(h * kv_b_rows + nope_dim_, v_dim_), head_in.data(), m, head_out.data(), pool);
+    for (int64_t i = 0; i < m; ++i)
+      std::copy_n(head_out.data() + i * v_dim_, v_dim_, o + (a.tokens[i] * heads + h) * v_dim_);
+  }
 }
 
 }  // namespace sieve::model

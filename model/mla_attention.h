@@ -1,10 +1,13 @@
 // MlaAttention: Multi-head Latent Attention (DeepSeek-V2 paper sec. 2.1; DeepSeek-V3.2-Exp inference/model.py,
 // class MLA) with DSA's sparse selection when the layer has an indexer. The cache holds only the normalised
-// kv latent and the shared rope key per token; attention always runs in the absorbed form (kv_b_proj's key
-// half folded into q, its value half applied after the weighted sum), for prefill and decode alike.
+// kv latent and the shared rope key per token; each sequence's step attends in the absorbed form (kv_b_proj's
+// key half folded into q, its value half applied after the weighted sum: decode, short chunks) or in the
+// expanded form (the cached latents expanded to per-head keys and values: long prefill chunks), whichever
+// needs fewer FLOPs (model/mla_form.h).
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "kernels/weight_matrix.h"
@@ -30,6 +33,26 @@ class MlaAttention {
                const ForwardContext& ctx, float* out) const;
 
  private:
+  // The rows attending in the absorbed form: their absorbed queries and latent outputs, [rows, heads, kv_lora_rank].
+  struct AbsorbedQueries {
+    std::vector<int64_t> tokens;  // token rows, ascending
+    std::vector<int64_t> index;   // [n_tokens] -> position in `tokens`, -1 for rows of expanded sequences
+    std::vector<float> q_latent, o_latent;
+  };
+  // q [n, heads, nope | rope] -> the absorbed queries of the sequences not `expanded`.
+  AbsorbedQueries AbsorbQueries(const StepTokens& step, const std::vector<bool>& expanded, const float* q,
+                                kernels::ThreadPool& pool) const;
+  // One sequence's rows from `first_token` on, absorbed: fills their o_latent. latents [keys, kv_lora_rank],
+  // k_ropes [keys, rope]: the gathered cache rows `keys` index; q: the sequence's rows of q.
+  void AttendAbsorbed(AbsorbedQueries& a, int64_t first_token, const float* latents, const float* k_ropes,
+                      std::span<const std::vector<int32_t>> keys, const float* q, kernels::ThreadPool& pool) const;
+  // One sequence's rows, expanded: o [queries, heads, v_head_dim] from q [queries, heads, nope | rope].
+  void AttendExpanded(const float* q, const float* latents, const float* k_ropes, int64_t n_keys,
+                      std::span<const std::vector<int32_t>> keys, float* o, kernels::ThreadPool& pool) const;
+  // o [n, heads, v_head_dim] of the absorbed rows from their o_latent.
+  void ApplyValueHalf(const AbsorbedQueries& a, float* o, kernels::ThreadPool& pool) const;
+
+  ModelConfig config_;
   const YarnRope& rope_;
   int64_t n_heads_;  // this rank's heads
   int64_t q_lora_rank_, kv_lora_rank_, nope_dim_, rope_dim_, v_dim_;

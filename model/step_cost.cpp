@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "model/mla_form.h"
 #include "model/tensor_names.h"
 
 namespace sieve::model {
@@ -54,7 +55,8 @@ StepCost CountStepCost(const ModelConfig& c, const StepShape& s, const ModelShar
       cost.flops += 2 * macs / c.n_routed_experts * tokens * c.num_experts_per_tok;
     } else {
       cost.weight_bytes += bytes;
-      cost.flops += 2 * macs * tokens;
+      // kv_b_proj's FLOPs depend on the MLA form (per query absorbed, per key expanded): counted below.
+      if (t.name.find("self_attn.kv_b_proj.") == std::string::npos) cost.flops += 2 * macs * tokens;
     }
   }
   // Attention over the cache, per layer. Token i of the new ones (position p = context - new + i) sees
@@ -66,19 +68,21 @@ StepCost CountStepCost(const ModelConfig& c, const StepShape& s, const ModelShar
     attended += sparse ? std::min(p + 1, c.index_topk) : p + 1;
     if (sparse && p + 1 > c.index_topk) indexed += p + 1;
   }
-  const double heads = static_cast<double>(shard != nullptr ? shard->heads.count : c.num_attention_heads);
+  const int64_t heads = shard != nullptr ? shard->heads.count : c.num_attention_heads;
   const double index_heads = static_cast<double>(shard != nullptr ? shard->index_heads.count : c.index_n_heads);
-  const double per_key_flops = heads * (2.0 * (c.kv_lora_rank + c.qk_rope_head_dim) + 2.0 * c.kv_lora_rank);
   const double index_flops = 2.0 * index_heads * c.index_head_dim;
   const double layers = static_cast<double>(c.num_hidden_layers);
-  cost.flops += layers * s.num_seqs * (attended * per_key_flops + indexed * index_flops);
-  // Bytes: each sequence reads each key it needs once per layer, however many new tokens use it.
-  const double latent_keys = sparse ? std::min(s.context_len, std::max<int64_t>(c.index_topk, s.new_tokens))
-                                    : static_cast<double>(s.context_len);
+  // Each sequence reads each key it needs once per layer, however many new tokens use it.
+  const int64_t latent_keys = sparse ? std::min(s.context_len, std::max<int64_t>(c.index_topk, s.new_tokens))
+                                     : s.context_len;
+  // MLA in the cheaper of its two forms, as the model runs it (model/mla_form.h), with kv_b_proj's FLOPs.
+  const MlaWork mla{.heads = heads, .queries = s.new_tokens, .keys = latent_keys, .attended = attended};
+  const double mla_flops = std::min(AbsorbedMlaFlops(c, mla), ExpandedMlaFlops(c, mla));
+  cost.flops += layers * s.num_seqs * (mla_flops + indexed * index_flops);
   const bool needs_index = sparse && s.context_len > c.index_topk;
   const double latent_bytes = VectorBytes(c.kv_lora_rank, s.kv_dtype) + VectorBytes(c.qk_rope_head_dim, s.kv_dtype);
   cost.kv_bytes = layers * s.num_seqs *
-                  (latent_keys * latent_bytes + (needs_index ? s.context_len * VectorBytes(c.index_head_dim, s.kv_dtype) : 0));
+                  (static_cast<double>(latent_keys) * latent_bytes + (needs_index ? s.context_len * VectorBytes(c.index_head_dim, s.kv_dtype) : 0));
   return cost;
 }
 

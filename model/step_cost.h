@@ -8,7 +8,8 @@
 //   - KV: per sequence, the latent + rope key of the keys attention uses (top-k with DSA, all causal
 //     keys with dense attention) and, when the context exceeds index_topk, every indexer key once;
 //   - FLOPs: 2 per multiply-add of every projection for every token (lm_head only for the rows that
-//     need logits), absorbed MLA at 2 x (kv_lora + rope) + 2 x kv_lora per head and key, the indexer at
+//     need logits), MLA attention with kv_b_proj in the cheaper of its absorbed and expanded forms
+//     (model/mla_form.h: absorbed for decode, expanded for a prefill from scratch), the indexer at
 //     2 x index_head_dim per head and key when it has to select (DeepSeek-V3.2-Exp inference/model.py).
 #pragma once
 

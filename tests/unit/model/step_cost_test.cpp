@@ -31,11 +31,12 @@ TEST(StepCost, Batch1DecodeMatchesHandCount) {
   EXPECT_DOUBLE_EQ(cost.weight_bytes, kCommon + 3 * 4 * kExpert + kEmbedRow);
   // One key per layer in fp32: latent 128 + rope 32.
   EXPECT_DOUBLE_EQ(cost.kv_bytes, 4 * (128 + 32) * 4.0);
-  // Multiply-adds of every matrix (lm_head once), then absorbed MLA: 4 heads x (2 x 160 + 2 x 128) per key.
+  // Multiply-adds of every matrix (lm_head once), then MLA over the one key: expanding it (kv_b_proj once,
+  // as absorbing the one query costs) then 4 heads x 2 x (64 + 32 + 64) beats absorbing at 2 x (2 x 128 + 32).
   const double macs = 4 * (256 * 256 + 384 * 256 + 160 * 256 + 512 * 128 + 256 * 256) +
                       4 * (2048 * 256 + 128 * 256 + 16 * 256) + 3 * 512 * 256 +
                       3 * (16 * 256 + 4 * 3 * 128 * 256 + 3 * 128 * 256) + 2048 * 256;
-  EXPECT_DOUBLE_EQ(cost.flops, 2 * macs + 4 * 4 * (2 * 160 + 2 * 128));
+  EXPECT_DOUBLE_EQ(cost.flops, 2 * macs + 4 * 4 * (2 * 64 + 2 * 32 + 2 * 64));
 }
 
 // One rank of --tp 2 (MoE-TP): heads, index heads, the dense MLP, every expert's intermediate, the shared
@@ -83,13 +84,14 @@ TEST(StepCost, SparseAttentionCapsKeysAndPaysForTheIndexer) {
   EXPECT_DOUBLE_EQ(d.flops - s.flops, 4 * (68 * 2304.0 - 100 * 4096.0));
 }
 
-TEST(StepCost, PrefillCountsEveryCausalKey) {
+TEST(StepCost, PrefillCountsEveryCausalKeyInTheExpandedForm) {
   const ModelConfig c = test_checkpoint::TinyConfig(4);
   const StepCost p = CountStepCost(c, {.num_seqs = 1, .new_tokens = 8, .context_len = 8});
   const StepCost d = CountStepCost(c, {.num_seqs = 1, .new_tokens = 1, .context_len = 1});
-  // 8 tokens: 1 + 2 + ... + 8 = 36 keys per layer (all under index_topk), lm_head still once.
-  const double lm_head_flops = 2.0 * 2048 * 256;
-  EXPECT_DOUBLE_EQ(p.flops - lm_head_flops, 8 * (d.flops - lm_head_flops - 4 * 2304.0) + 4 * 36 * 2304.0);
+  // 8 tokens: 1 + 2 + ... + 8 = 36 keys per layer (all under index_topk), lm_head still once. Both steps
+  // are expanded: kv_b_proj per key (4 heads x 2 x 128 x 128) + 4 heads x 2 x (64 + 32 + 64) per (query, key).
+  const double lm_head_flops = 2.0 * 2048 * 256, kv_b = 4 * 32768.0, pair = 4 * 320.0;
+  EXPECT_DOUBLE_EQ(p.flops - lm_head_flops, 8 * (d.flops - lm_head_flops - 4 * (kv_b + pair)) + 4 * (8 * kv_b + 36 * pair));
 }
 
 }  // namespace
