@@ -20,6 +20,22 @@
 
 namespace sieve::model {
 
+namespace {
+
+// Activation buffers reused from call to call by the thread running the layers: allocating them afresh
+// (tens of MiB per layer in a long prefill) page-faulted them in again in every layer, ~10% of a
+// 2,048-token prefill (docs/performance.md). Every element a call reads it first writes.
+struct Scratch {
+  std::vector<float> q, kv, o, latents, k_ropes, head_kv, head_k;
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+}  // namespace
+
 MlaAttention::MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope& rope, const ModelShard& shard)
     : config_(ckpt.config()), rope_(rope) {
   const ModelConfig& c = config_;
@@ -55,7 +71,9 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
 
   // Queries: [n, heads, nope | rope], rope part rotated as interleaved pairs.
   std::vector<float> qr;  // [n, q_lora_rank]: q latent, also the indexer's query input
-  std::vector<float> q(n * heads * qk_dim);
+  Scratch& scratch = ThreadScratch();
+  std::vector<float>& q = scratch.q;  // [n, heads, nope | rope]
+  q.resize(n * heads * qk_dim);
   if (q_lora_rank_ > 0) {
     qr.resize(n * q_lora_rank_);
     kernels::Matmul(q_a_, x, n, qr.data(), pool);
@@ -64,11 +82,11 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
   } else {
     kernels::Matmul(q_proj_, x, n, q.data(), pool);
   }
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t h = 0; h < heads; ++h) rope_.RotateInterleaved(q.data() + (t * heads + h) * qk_dim + nope_dim_, step.positions[t]);
+  for (int64_t t = 0; t < n; ++t) rope_.RotateInterleaved(q.data() + t * heads * qk_dim + nope_dim_, heads, qk_dim, step.positions[t]);
 
   // Keys: [n, latent | k_rope]; the latent is normalised, the rope key rotated; both go to the cache.
-  std::vector<float> kv(n * (c + rope_dim_));
+  std::vector<float>& kv = scratch.kv;
+  kv.resize(n * (c + rope_dim_));
   kernels::Matmul(kv_a_, x, n, kv.data(), pool);
   for (int64_t s = 0; s < step.n_seqs(); ++s)
     for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) {
@@ -115,9 +133,11 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
   }
 
   // Per sequence, gather its keys and attend in the cheaper form (model/mla_form.h): o [n, heads, v_head_dim].
-  std::vector<float> o(n * heads * v_dim_);
+  std::vector<float>& o = scratch.o;
+  o.resize(n * heads * v_dim_);
   AbsorbedQueries absorbed = AbsorbQueries(step, expanded, q.data(), pool);
-  std::vector<float> latents, k_ropes;  // [used, c], [used, rope]
+  std::vector<float>& latents = scratch.latents;  // [used, c]
+  std::vector<float>& k_ropes = scratch.k_ropes;  // [used, rope]
   for (int64_t s = 0; s < step.n_seqs(); ++s) {
     latents.resize(used[s] * c);
     k_ropes.resize(used[s] * rope_dim_);
@@ -192,7 +212,11 @@ void MlaAttention::AttendExpanded(const float* q, const float* latents, const fl
                                   std::span<const std::vector<int32_t>> keys, float* o,
                                   kernels::ThreadPool& pool) const {
   const int64_t heads = n_heads_, qk_dim = nope_dim_ + rope_dim_, kv_b_rows = nope_dim_ + v_dim_;
-  std::vector<float> kv(n_keys * kv_b_rows), k(n_keys * qk_dim);  // one head's [k_nope | v] and [k_nope | k_rope]
+  // One head's [k_nope | v] and [k_nope | k_rope] of every key.
+  std::vector<float>& kv = ThreadScratch().head_kv;
+  std::vector<float>& k = ThreadScratch().head_k;
+  kv.resize(n_keys * kv_b_rows);
+  k.resize(n_keys * qk_dim);
   for (int64_t h = 0; h < heads; ++h) {
     // [k_nope | v] of every key for head h = latent . kv_b_proj[h]^T (the reference's wkv_b(kv)); one head at
     // a time keeps the expansion at n_keys x (nope + v) floats however long the context.

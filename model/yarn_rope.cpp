@@ -50,13 +50,18 @@ void YarnRope::CosSin(int64_t pos, int64_t i, float* cos_out, float* sin_out) co
   *sin_out = static_cast<float>(std::sin(static_cast<double>(angle)));
 }
 
-void YarnRope::RotateInterleaved(float* x, int64_t pos) const {
+void YarnRope::RotateInterleaved(float* x, int64_t pos) const { RotateInterleaved(x, 1, 0, pos); }
+
+void YarnRope::RotateInterleaved(float* x, int64_t count, int64_t stride, int64_t pos) const {
   for (size_t i = 0; i < freqs_.size(); ++i) {
     float c, s;
     CosSin(pos, i, &c, &s);
-    const float a = x[2 * i], b = x[2 * i + 1];
-    x[2 * i] = a * c - b * s;
-    x[2 * i + 1] = a * s + b * c;
+    for (int64_t j = 0; j < count; ++j) {
+      float* v = x + j * stride;
+      const float a = v[2 * i], b = v[2 * i + 1];
+      v[2 * i] = a * c - b * s;
+      v[2 * i + 1] = a * s + b * c;
+    }
   }
 }
 

@@ -58,5 +58,17 @@ TEST(YarnRope, HalvesLayoutPairsIWithIPlusHalf) {
   EXPECT_EQ(x[4], 0.0f);  // the interleaved partner is untouched
 }
 
+TEST(YarnRope, RotatingSeveralVectorsAtOnceGivesTheBitsOfSingleCalls) {
+  const YarnRope rope(Dsv32Rope());
+  // Three 32-wide vectors 45 floats apart (heads of one token), the gaps must stay untouched.
+  std::vector<float> many(3 * 45), single;
+  for (size_t i = 0; i < many.size(); ++i) many[i] = std::sin(0.37f * static_cast<float>(i));
+  single = many;
+  rope.RotateInterleaved(many.data(), 3, 45, 1234);
+  for (int j = 0; j < 3; ++j) rope.RotateInterleaved(single.data() + j * 45, 1234);
+  EXPECT_EQ(many, single);
+  EXPECT_EQ(many[40], std::sin(0.37f * 40));
+}
+
 }  // namespace
 }  // namespace sieve::model
