@@ -1,9 +1,9 @@
 // SIGINT/SIGTERM for `sieve serve`: caught by a handler that writes the signal number to a pipe, and
 // waited for by reading that pipe.
 //
-// Not blocked in every thread and sigwait()ed: libraries start threads of their own before main ever runs
-// (OpenBLAS's pthread server in its load-time constructor), outside any signal mask main could set, and
-// the kernel may deliver a process-directed SIGTERM to such a thread, where a signal that main blocked
+// Not blocked in every thread and sigwait()ed: libraries may start threads of their own before main ever
+// runs (OpenBLAS's pthread server in its load-time constructor, when Sieve linked it), outside any signal
+// mask main could set, and the kernel may deliver a process-directed SIGTERM to such a thread, where a signal that main blocked
 // still has its default action there: the process would end with status 143 instead of draining.
 #pragma once
 

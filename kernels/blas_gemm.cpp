@@ -1,12 +1,13 @@
 // Decoded-panel sgemm (see blas_gemm.h).
 #include "kernels/blas_gemm.h"
 
-#include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 
 #include <algorithm>
-#include <mutex>
 #include <vector>
 
+#include "core/logging.h"
 #include "kernels/matmul.h"
 
 namespace sieve::kernels {
@@ -16,7 +17,7 @@ namespace {
 // Work is a fixed grid of (weight panel, token block) sgemm calls, not derived from the thread count, so
 // every output element comes from the same call with the same arguments whatever the split: results do
 // not depend on the number of threads. A panel is 128 weight rows (Matmul) or columns (MatmulTransposed),
-// one FP8 row block; token blocks keep both operands' packing (which OpenBLAS redoes per call) at
+// one FP8 row block; token blocks keep both operands' packing (which the GEMM redoes per call) at
 // <= 1/256 of a call's FMAs, and give a single 128-row head slice (kv_b_proj) work for several threads.
 constexpr int64_t kPanel = 128;
 constexpr int64_t kTokenBlock = 256;
@@ -25,13 +26,20 @@ int64_t Blocks(int64_t n, int64_t block) { return (n + block - 1) / block; }
 
 }  // namespace
 
-void UseOneBlasThread() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+void Sgemm(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float* c, int64_t ldc) {
+  // Debian's oneDNN threads through OpenMP, whose thread count is a per-thread setting: one thread for
+  // every thread that calls in (the first call on a thread sets it).
+  thread_local const bool one_thread = [] {
+    omp_set_num_threads(1);
+    return true;
+  }();
+  (void)one_thread;
+  const dnnl_status_t status = dnnl_sgemm('N', b_transposed ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  SIEVE_CHECK(status == dnnl_success);
 }
 
 void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  UseOneBlasThread();
   const int64_t token_blocks = Blocks(n, kTokenBlock);
   // Item i = panel i / token_blocks, token block i % token_blocks: a thread's contiguous items share panels,
   // so it decodes each of its panels once.
@@ -47,15 +55,12 @@ void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, Thre
         decoded = p;
       }
       // y[t0:t0+tokens, r0:r0+rows] = x[t0:t0+tokens, :] . panel^T
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(tokens), static_cast<int>(rows),
-                  static_cast<int>(w.cols), 1.0f, x + t0 * w.cols, static_cast<int>(w.cols), panel.data(),
-                  static_cast<int>(w.cols), 0.0f, y + t0 * w.rows + r0, static_cast<int>(w.rows));
+      Sgemm(true, tokens, rows, w.cols, x + t0 * w.cols, w.cols, panel.data(), w.cols, y + t0 * w.rows + r0, w.rows);
     }
   });
 }
 
 void GemmMatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  UseOneBlasThread();
   // The transposed product is used per head (one kv_b_proj slice, e.g. 128 x 512): decoding it whole once
   // costs rows x cols, against n x rows x cols FMAs.
   thread_local std::vector<float> decoded;  // [rows, cols]
@@ -68,9 +73,7 @@ void GemmMatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, floa
       const int64_t c0 = (i / token_blocks) * kPanel, t0 = (i % token_blocks) * kTokenBlock;
       const int64_t cols = std::min(kPanel, w.cols - c0), tokens = std::min(kTokenBlock, n - t0);
       // y[t0:t0+tokens, c0:c0+cols] = x[t0:t0+tokens, :] . W[:, c0:c0+cols]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(tokens), static_cast<int>(cols),
-                  static_cast<int>(w.rows), 1.0f, x + t0 * w.rows, static_cast<int>(w.rows), wf + c0,
-                  static_cast<int>(w.cols), 0.0f, y + t0 * w.cols + c0, static_cast<int>(w.cols));
+      Sgemm(false, tokens, cols, w.rows, x + t0 * w.rows, w.rows, wf + c0, w.cols, y + t0 * w.cols + c0, w.cols);
     }
   });
 }

@@ -1,8 +1,11 @@
-// Many-token projections through a library GEMM (OpenBLAS cblas_sgemm) on weights decoded to fp32 one
-// panel at a time: prefill and big batches are compute-bound, and a register-blocked GEMM reaches the FMA
-// peak that the per-token dot kernels of kernels/cpu/matmul.cpp (~1.3 FMA per load) cannot.
-// kernels::Matmul / MatmulTransposed route here from kMinGemmTokens token rows on; fewer tokens (decode)
-// keep the GEMV kernels, which read FP8 / BF16 weights in place and are bound by the weight stream.
+// Many-token products through a library GEMM on weights decoded to fp32 one panel at a time: prefill and
+// big batches are compute-bound, and a register-blocked GEMM reaches the FMA peak that the per-token dot
+// kernels of kernels/cpu/matmul.cpp (~1.3 FMA per load) cannot. kernels::Matmul / MatmulTransposed route
+// here from kMinGemmTokens token rows on; fewer tokens (decode) keep the GEMV kernels, which read FP8 / BF16
+// weights in place and are bound by the weight stream.
+// The GEMM is oneDNN's dnnl_sgemm (Debian's libdnnl-dev): its kernels are JIT-compiled for the ISA the CPU
+// reports (AVX-512 where present), where Debian's OpenBLAS 0.3.21 does not know Zen 5 and falls back to
+// AVX2 kernels: 1.4-1.8x single-threaded on our shapes (docs/performance.md, prefill round 4).
 #pragma once
 
 #include <cstdint>
@@ -19,11 +22,12 @@ namespace sieve::kernels {
 // which properties are bit-exact and which hold to a tolerance.
 inline constexpr int64_t kMinGemmTokens = 16;
 
-// Our ThreadPool already splits the work over the cores (threads pinned one per core); an OpenBLAS that
-// also threaded each call would start its own threads inside every pool thread and oversubscribe the
-// cores. So OpenBLAS runs single-threaded in whichever pool thread calls it: every caller of cblas_*
-// calls this first (once per process does the work).
-void UseOneBlasThread();
+// c [m, n] = a [m, k] . op(b), row-major with leading dimensions (strides of a row); op(b) = b^T with b
+// [n, k] when `b_transposed`, else b [k, n]. Runs on the calling thread only: our ThreadPool already
+// splits the work over the cores (threads pinned one per core), and a GEMM that threaded each call itself
+// would start its own threads inside every pool thread and oversubscribe the cores.
+void Sgemm(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float* c, int64_t ldc);
 
 // y [n, w.rows] = x [n, w.cols] . W^T  and  y [n, w.cols] = x [n, w.rows] . W, as kernels/matmul.h.
 void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);

@@ -43,8 +43,6 @@ float ExpShiftedSumImpl(float* x, int64_t n, float shift, float scale) {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-#include <cblas.h>
-
 #include "kernels/blas_gemm.h"
 
 namespace sieve::kernels {
@@ -74,7 +72,6 @@ void MaskedSoftmax(float* row, int64_t n, const std::vector<int32_t>& keys, floa
 
 void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int32_t>> keys, float* out,
                    int64_t out_stride, ThreadPool& pool) {
-  UseOneBlasThread();
   const int64_t n_queries = static_cast<int64_t>(keys.size());
   const int64_t blocks = (n_queries + kQueryBlock - 1) / kQueryBlock;
   pool.ParallelFor(blocks, [&](int64_t b0, int64_t b1) {
@@ -85,14 +82,10 @@ void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int
       for (int64_t i = q0; i < q0 + nq; ++i) reach = std::max<int64_t>(reach, keys[i].back() + 1);
       scores.resize(static_cast<size_t>(nq * reach));
       // scores [nq, reach] = q[q0:q0+nq] . k[0:reach]^T
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nq), static_cast<int>(reach),
-                  static_cast<int>(in.qk_dim), 1.0f, in.q + q0 * in.q_stride, static_cast<int>(in.q_stride), in.k,
-                  static_cast<int>(in.k_stride), 0.0f, scores.data(), static_cast<int>(reach));
+      Sgemm(true, nq, reach, in.qk_dim, in.q + q0 * in.q_stride, in.q_stride, in.k, in.k_stride, scores.data(), reach);
       for (int64_t i = 0; i < nq; ++i) MaskedSoftmax(scores.data() + i * reach, reach, keys[q0 + i], in.softmax_scale, picked);
       // out[q0:q0+nq] = p [nq, reach] . v[0:reach]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nq), static_cast<int>(in.v_dim),
-                  static_cast<int>(reach), 1.0f, scores.data(), static_cast<int>(reach), in.v,
-                  static_cast<int>(in.v_stride), 0.0f, out + q0 * out_stride, static_cast<int>(out_stride));
+      Sgemm(false, nq, in.v_dim, reach, scores.data(), reach, in.v, in.v_stride, out + q0 * out_stride, out_stride);
     }
   });
 }

@@ -49,7 +49,7 @@ timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" || fail "stress c
 warm_rss=$(heap_rss_kb "$pid" "$work/main.log")
 # A second identical round: a leak grows RSS again by about what the round leaked; a warm process (thread
 # stacks and allocator arenas already touched in round one) stays flat. Warming can spill into round two
-# (glibc hands its per-thread arenas to the 64 HTTP workers lazily, and OpenBLAS's packing buffers are
+# (glibc hands its per-thread arenas to the 64 HTTP workers lazily, and the GEMM library's packing buffers are
 # touched per calling thread), so a round that grows by the bound or more gets one more round: a leak
 # grows every round, a warm-up does not.
 round_rss=$warm_rss
