@@ -65,14 +65,19 @@ void YarnRope::RotateInterleaved(float* x, int64_t count, int64_t stride, int64_
   }
 }
 
-void YarnRope::RotateHalves(float* x, int64_t pos) const {
+void YarnRope::RotateHalves(float* x, int64_t pos) const { RotateHalves(x, 1, 0, pos); }
+
+void YarnRope::RotateHalves(float* x, int64_t count, int64_t stride, int64_t pos) const {
   const size_t half = freqs_.size();
   for (size_t i = 0; i < half; ++i) {
     float c, s;
     CosSin(pos, i, &c, &s);
-    const float a = x[i], b = x[i + half];
-    x[i] = a * c - b * s;
-    x[i + half] = a * s + b * c;
+    for (int64_t j = 0; j < count; ++j) {
+      float* v = x + j * stride;
+      const float a = v[i], b = v[i + half];
+      v[i] = a * c - b * s;
+      v[i + half] = a * s + b * c;
+    }
   }
 }
 

@@ -17,10 +17,11 @@ class YarnRope {
 
   // x [qk_rope_head_dim], rotated in place by pos * f_i.
   void RotateInterleaved(float* x, int64_t pos) const;
+  void RotateHalves(float* x, int64_t pos) const;
   // The same for `count` vectors at x + j * stride (e.g. every head of one token), all at position pos:
   // cos and sin computed once, so the same bits as `count` single calls at a 1/count of the sincos.
   void RotateInterleaved(float* x, int64_t count, int64_t stride, int64_t pos) const;
-  void RotateHalves(float* x, int64_t pos) const;
+  void RotateHalves(float* x, int64_t count, int64_t stride, int64_t pos) const;
   // MLA softmax scale: qk_head_dim^-0.5 * m^2 with m = 0.1 * mscale_all_dim * ln(factor) + 1 when YaRN
   // extends the context (DeepSeek-V3 inference/model.py, MLA.__init__; HF modeling_deepseek's yarn_get_mscale).
   float mla_softmax_scale() const { return mla_softmax_scale_; }

@@ -68,6 +68,10 @@ TEST(YarnRope, RotatingSeveralVectorsAtOnceGivesTheBitsOfSingleCalls) {
   for (int j = 0; j < 3; ++j) rope.RotateInterleaved(single.data() + j * 45, 1234);
   EXPECT_EQ(many, single);
   EXPECT_EQ(many[40], std::sin(0.37f * 40));
+  rope.RotateHalves(many.data(), 3, 45, 77);
+  for (int j = 0; j < 3; ++j) rope.RotateHalves(single.data() + j * 45, 77);
+  EXPECT_EQ(many, single);
+  EXPECT_EQ(many[40], std::sin(0.37f * 40));
 }
 
 }  // namespace
