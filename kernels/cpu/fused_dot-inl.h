@@ -176,11 +176,11 @@ constexpr int64_t kPrefetchTiles = 2;
 
 void PrefetchTile(const WeightMatrix& w, int64_t r) {
   if (r + kFusedRows > w.rows) return;
-  const int64_t bytes = w.cols * static_cast<int64_t>(DTypeSize(w.dtype));
-  for (int64_t k = 0; k < kFusedRows; ++k) {
-    const std::byte* row = w.RowBytes(r + k);
+  // One out-of-line DTypeSize per tile, not one per row through RowBytes (1.2% of a decode step's samples).
+  const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype)), bytes = w.cols * size, pitch = w.pitch() * size;
+  const std::byte* row = w.RowBytes(r);
+  for (int64_t k = 0; k < kFusedRows; ++k, row += pitch)
     for (int64_t o = 0; o < bytes; o += 64) hwy::Prefetch(row + o);  // one per cache line
-  }
 }
 
 // The kFusedRows rows r.. of w against x (CanFuse(w)); false, with nothing written, when an FP8 row holds
