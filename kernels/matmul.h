@@ -26,6 +26,7 @@ struct MatmulProduct {
 // kMinGemmTokens) share one pool job: their row tiles are split over the threads in one ParallelFor, so a
 // decode step pays one pool round trip, not one per matrix, for the projections that read the same input
 // (a MoE layer's chosen experts' gate and up, then their down), and the prefetch runs on across matrices.
+// The products run in no particular order: none may read what another one writes.
 void MatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool);
 // y [n, w.cols] = x [n, w.rows] . W   (the transposed product: absorbing kv_b_proj's key half into q).
 void MatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);
