@@ -3,7 +3,8 @@
 //   gemv_bench [--threads N] [--runs 5]
 // Shapes from the `small` preset: the BF16 lm_head [129280 x 1024] (0.265 GB, most of a small step), a
 // large FP8 matrix [65536 x 1024], and 256 FP8 expert projections [256 x 1024] called one after another
-// (64 MiB in all), which adds the per-call cost (a thread-pool round trip per matrix) of a real MoE layer.
+// (64 MiB in all), which adds the per-call cost (a thread-pool round trip per matrix) of a real MoE layer,
+// and the same matrices 16 to a MatmulMany call (one round trip per 16 matrices).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -88,6 +89,19 @@ int main(int argc, char** argv) {
     const Weights all = MakeWeights(DType::kF8E4M3, kExperts * kRows, cols);
     report("fp8 256 calls x [256 x 1024] (experts)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
              for (int64_t e = 0; e < kExperts; ++e) kernels::Matmul(all.view.Rows(e * kRows, kRows), x.data(), 1, y.data(), pool);
+           }));
+    // The same matrices 16 to a kernels::MatmulMany call, as a MoE layer with 8 chosen experts runs their
+    // gate and up products.
+    constexpr int64_t kPerCall = 16;
+    std::vector<kernels::WeightMatrix> views;
+    for (int64_t e = 0; e < kExperts; ++e) views.push_back(all.view.Rows(e * kRows, kRows));
+    std::vector<kernels::MatmulProduct> products;
+    report("fp8 16 calls x 16 x [256 x 1024] (many)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
+             for (int64_t e = 0; e < kExperts; e += kPerCall) {
+               products.clear();
+               for (int64_t i = 0; i < kPerCall; ++i) products.push_back({&views[e + i], x.data(), 1, y.data() + i * kRows});
+               kernels::MatmulMany(products, pool);
+             }
            }));
   }
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "kernels/thread_pool.h"
 #include "kernels/weight_matrix.h"
@@ -14,8 +15,24 @@ namespace sieve::kernels {
 
 // y [n, w.rows] = x [n, w.cols] . W^T   (a Linear layer; n = 1 is the decode GEMV).
 void Matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);
+// One product of MatmulMany: y [n, w->rows] = x [n, w->cols] . W^T.
+struct MatmulProduct {
+  const WeightMatrix* w;
+  const float* x;
+  int64_t n;
+  float* y;
+};
+// Every product exactly as Matmul computes it alone (same bits), but the GEMV-sized ones (n below
+// kMinGemmTokens) share one pool job: their row tiles are split over the threads in one ParallelFor, so a
+// decode step pays one pool round trip, not one per matrix, for the projections that read the same input
+// (a MoE layer's chosen experts' gate and up, then their down), and the prefetch runs on across matrices.
+// The products run in no particular order: none may read what another one writes.
+void MatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool);
 // y [n, w.cols] = x [n, w.rows] . W   (the transposed product: absorbing kv_b_proj's key half into q).
 void MatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);
+// MatmulTransposed of every product (y [n, w->cols] = x [n, w->rows] . W here), with the same bits, the
+// GEMV-sized ones in one pool job (MLA decode's 16 per-head slices of kv_b_proj).
+void MatmulTransposedMany(std::span<const MatmulProduct> products, ThreadPool& pool);
 // out [w.cols] = row r of W in fp32 (embedding lookup).
 void DequantizeRow(const WeightMatrix& w, int64_t r, float* out);
 // sum_i a[i] * b[i] in fp32 (SIMD lanes, then a fixed-order horizontal sum).

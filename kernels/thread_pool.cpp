@@ -1,7 +1,7 @@
 // Persistent thread pool: a ParallelFor splits [0, n) into a fixed set of chunks (chunk c of C covers
 // units [c*U/C, (c+1)*U/C) of `grain` items) that the threads claim one at a time, so the chunk
-// boundaries, and with them the arithmetic, never depend on which thread runs what. Decode makes ~550
-// ParallelFor calls per step; two costs made them slow (docs/performance.md): waking a worker through a
+// boundaries, and with them the arithmetic, never depend on which thread runs what. Decode made ~540
+// ParallelFor calls per step on `small` (~360 since kernels::MatmulMany fused a MoE layer's experts); two costs made them slow (docs/performance.md): waking a worker through a
 // condition variable (tens of microseconds on a loaded machine) and a static split that left the caller
 // waiting for a worker the OS had not scheduled. Workers now spin briefly (kSpin) before sleeping, and the caller
 // takes every chunk no worker has claimed, so it never waits for a wake-up, only for chunks in progress.

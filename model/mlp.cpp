@@ -17,8 +17,8 @@ Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix, parallel::ShardRange
 void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& pool) const {
   const int64_t inter = gate_.rows;
   std::vector<float> gate(n * inter), up(n * inter);  // [n, inter]
-  kernels::Matmul(gate_, x, n, gate.data(), pool);
-  kernels::Matmul(up_, x, n, up.data(), pool);
+  const kernels::MatmulProduct gate_up[] = {Gate(x, n, gate.data()), Up(x, n, up.data())};  // one pool job
+  kernels::MatmulMany(gate_up, pool);
   kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data());
   kernels::Matmul(down_, gate.data(), n, out, pool);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "kernels/activation.h"
 #include "kernels/matmul.h"
 #include "model/group_sum.h"
 
@@ -20,7 +21,7 @@ Moe::Moe(const Checkpoint& ckpt, const std::string& prefix, const ModelShard& sh
 }
 
 void Moe::LocalExperts(const float* x, int64_t m, const int32_t* experts, const float* weights, int64_t k, float* out,
-                       kernels::ThreadPool& pool) const {
+                       const Mlp* shared, kernels::ThreadPool& pool) const {
   // Per local expert: (row, weight) of the rows routed to it.
   std::vector<std::vector<std::pair<int64_t, float>>> assigned(experts_.size());
   const int64_t local_experts = static_cast<int64_t>(experts_.size());
@@ -29,18 +30,51 @@ void Moe::LocalExperts(const float* x, int64_t m, const int32_t* experts, const 
       const int64_t e = experts[t * k + i] - first_expert_;
       if (experts[t * k + i] >= 0 && e >= 0 && e < local_experts) assigned[e].push_back({t, weights[t * k + i]});
     }
+  std::vector<std::pair<int64_t, float>> every_row;  // the shared expert's: weight 1 (out + y == Axpy(1, y, out))
+  if (shared != nullptr)
+    for (int64_t t = 0; t < m; ++t) every_row.push_back({t, 1.0f});
+  // The MLPs to run one after another (chosen experts in expert order, then the shared one), with their
+  // offsets into xs / ys [rows, hidden] and gate / up [rows, intermediate]. All their gate and up products
+  // run as one pool job, then all their down products: at decode a MoE layer pays two pool round trips
+  // instead of three per chosen expert and three for the shared one.
+  struct Chosen {
+    const Mlp* mlp;
+    const std::vector<std::pair<int64_t, float>>* rows;
+    int64_t first_row, first_inter;
+  };
+  std::vector<Chosen> chosen;
+  int64_t total_rows = 0, total_inter = 0;
+  const auto choose = [&](const Mlp* mlp, const std::vector<std::pair<int64_t, float>>& rows) {
+    if (rows.empty()) return;  // an unchosen expert's weights are never touched
+    chosen.push_back({mlp, &rows, total_rows, total_inter});
+    total_rows += static_cast<int64_t>(rows.size());
+    total_inter += static_cast<int64_t>(rows.size()) * mlp->intermediate();
+  };
+  for (int64_t e = 0; e < local_experts; ++e) choose(&experts_[e], assigned[e]);
+  if (shared != nullptr) choose(shared, every_row);
   std::fill(out, out + m * hidden_, 0.0f);
-  std::vector<float> xs, ys;  // [rows of one expert, hidden]
-  for (size_t e = 0; e < experts_.size(); ++e) {
-    const auto& rows = assigned[e];
-    if (rows.empty()) continue;  // an unchosen expert's weights are never touched
-    const int64_t r = static_cast<int64_t>(rows.size());
-    xs.resize(r * hidden_);
-    ys.resize(r * hidden_);
-    for (int64_t i = 0; i < r; ++i) std::copy_n(x + rows[i].first * hidden_, hidden_, xs.data() + i * hidden_);
-    experts_[e].Forward(xs.data(), r, ys.data(), pool);
-    for (int64_t i = 0; i < r; ++i) kernels::Axpy(rows[i].second, ys.data() + i * hidden_, out + rows[i].first * hidden_, hidden_);
+  std::vector<float> xs(total_rows * hidden_), ys(total_rows * hidden_), gate(total_inter), up(total_inter);
+  std::vector<kernels::MatmulProduct> products;
+  for (const Chosen& c : chosen) {
+    const int64_t r = static_cast<int64_t>(c.rows->size());
+    float* rows_x = xs.data() + c.first_row * hidden_;
+    for (int64_t i = 0; i < r; ++i) std::copy_n(x + (*c.rows)[i].first * hidden_, hidden_, rows_x + i * hidden_);
+    products.push_back(c.mlp->Gate(rows_x, r, gate.data() + c.first_inter));
+    products.push_back(c.mlp->Up(rows_x, r, up.data() + c.first_inter));
   }
+  kernels::MatmulMany(products, pool);
+  products.clear();
+  for (const Chosen& c : chosen) {
+    const int64_t r = static_cast<int64_t>(c.rows->size());
+    float* act = gate.data() + c.first_inter;
+    kernels::SiluMul(act, up.data() + c.first_inter, r * c.mlp->intermediate(), act);
+    products.push_back(c.mlp->Down(act, r, ys.data() + c.first_row * hidden_));
+  }
+  kernels::MatmulMany(products, pool);
+  for (const Chosen& c : chosen)  // in expert order, as MoE.forward adds them, then the shared expert
+    for (size_t i = 0; i < c.rows->size(); ++i)
+      kernels::Axpy((*c.rows)[i].second, ys.data() + (c.first_row + static_cast<int64_t>(i)) * hidden_,
+                    out + (*c.rows)[i].first * hidden_, hidden_);
 }
 
 void Moe::Forward(const float* x, int64_t n, float* out, const ForwardContext& ctx, Routing* routing_out) const {
@@ -49,8 +83,8 @@ void Moe::Forward(const float* x, int64_t n, float* out, const ForwardContext& c
   parallel::Communicator* attention = ctx.attention_group;
   const int attention_size = attention != nullptr ? attention->size() : 1;
   const bool data_parallel = ctx.moe_group != nullptr && ctx.moe_group->size() > attention_size;
-  if (!data_parallel) {
-    LocalExperts(x, n, routing.experts.data(), routing.weights.data(), routing.k, out, pool);
+  if (!data_parallel) {  // every rank holds the same rows: the shared expert runs with the routed ones
+    LocalExperts(x, n, routing.experts.data(), routing.weights.data(), routing.k, out, shared_.get(), pool);
   } else {
     // This rank's share of the replica's rows [begin, end) goes through the all-to-all; the other rows
     // stay zero here and arrive from their owners in the attention group's all-reduce below.
@@ -61,11 +95,11 @@ void Moe::Forward(const float* x, int64_t n, float* out, const ForwardContext& c
                   .weights = {routing.weights.begin() + begin * routing.k, routing.weights.begin() + end * routing.k}};
     std::fill(out, out + n * hidden_, 0.0f);
     auto local = [&](const float* rows, int64_t m, const int32_t* experts, const float* weights, int64_t k,
-                     float* result) { LocalExperts(rows, m, experts, weights, k, result, pool); };
+                     float* result) { LocalExperts(rows, m, experts, weights, k, result, nullptr, pool); };
     DispatchCombine(*ctx.moe_group, placement_, x + begin * hidden_, end - begin, hidden_, share, local,
                     out + begin * hidden_);
   }
-  if (shared_) {
+  if (data_parallel && shared_) {  // on all of the replica's rows, not only this rank's share
     std::vector<float> ys(n * hidden_);
     shared_->Forward(x, n, ys.data(), pool);
     for (int64_t i = 0; i < n * hidden_; ++i) out[i] += ys[i];

@@ -30,9 +30,10 @@ class Moe {
  private:
   // out [m, hidden] <- sum over this rank's experts among each row's choices (experts/weights [m, k],
   // global ids; others and -1 skipped) of weight x expert(row). Tokens are grouped per expert so each
-  // expert's weights are read once; contributions are added in expert order, as MoE.forward does.
+  // expert's weights are read once; contributions are added in expert order, as MoE.forward does, then
+  // `shared` (may be null) applied to every row.
   void LocalExperts(const float* x, int64_t m, const int32_t* experts, const float* weights, int64_t k, float* out,
-                    kernels::ThreadPool& pool) const;
+                    const Mlp* shared, kernels::ThreadPool& pool) const;
 
   MoeRouter router_;
   int64_t first_expert_;      // experts_[i] is routed expert first_expert_ + i

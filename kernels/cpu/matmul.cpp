@@ -24,24 +24,26 @@ namespace hn = hwy::HWY_NAMESPACE;
 // value is e4m3 * 2^-120 for normal and subnormal codes alike (4-bit exponent lands in the float's
 // exponent field, 3-bit mantissa at its top), so one exact multiply by 2^120 restores it; the block
 // scale is then applied with one rounding, as the reference's `e4m3.float() * scale`.
+// One vector of DecodeE4m3: the codes src[0, lanes) times `scale`, the NaN code (0x7f / 0xff) as NaN.
+template <class D>
+HWY_INLINE hn::Vec<D> DecodeE4m3Lanes(D df, const uint8_t* src, hn::Vec<D> scale) {
+  const hn::RebindToUnsigned<D> du;
+  const hn::Rebind<uint8_t, D> d8;
+  const auto bits = hn::PromoteTo(du, hn::LoadU(d8, src));
+  const auto magnitude = hn::And(bits, hn::Set(du, 0x7Fu));
+  const auto sign = hn::ShiftLeft<24>(hn::And(bits, hn::Set(du, 0x80u)));
+  const auto f = hn::BitCast(df, hn::Or(sign, hn::ShiftLeft<20>(magnitude)));
+  const auto v = hn::Mul(hn::Mul(f, hn::Set(df, 0x1p120f)), scale);
+  const auto is_nan = hn::RebindMask(df, hn::Eq(magnitude, hn::Set(du, 0x7Fu)));  // 0x7f/0xff
+  return hn::IfThenElse(is_nan, hn::Set(df, std::numeric_limits<float>::quiet_NaN()), v);
+}
+
 void DecodeE4m3(const uint8_t* src, float scale, int64_t n, float* out) {
   const hn::ScalableTag<float> df;
-  const hn::RebindToUnsigned<decltype(df)> du;
-  const hn::Rebind<uint8_t, decltype(df)> d8;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const auto exp_shift = hn::Set(df, 0x1p120f);
   const auto vscale = hn::Set(df, scale);
-  const auto nan = hn::Set(df, std::numeric_limits<float>::quiet_NaN());
   int64_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const auto bits = hn::PromoteTo(du, hn::LoadU(d8, src + i));
-    const auto magnitude = hn::And(bits, hn::Set(du, 0x7Fu));
-    const auto sign = hn::ShiftLeft<24>(hn::And(bits, hn::Set(du, 0x80u)));
-    const auto f = hn::BitCast(df, hn::Or(sign, hn::ShiftLeft<20>(magnitude)));
-    const auto v = hn::Mul(hn::Mul(f, exp_shift), vscale);
-    const auto is_nan = hn::RebindMask(df, hn::Eq(magnitude, hn::Set(du, 0x7Fu)));  // 0x7f/0xff
-    hn::StoreU(hn::IfThenElse(is_nan, nan, v), df, out + i);
-  }
+  for (; i + lanes <= n; i += lanes) hn::StoreU(DecodeE4m3Lanes(df, src + i, vscale), df, out + i);
   for (; i < n; ++i) out[i] = E4m3ToFloat(src[i]) * scale;
 }
 
@@ -200,53 +202,206 @@ static_assert(kTileRows == kFusedRows, "a fused pass must cover exactly one tile
 // into a tile then pays a store and a reload per weight for at most this many uses.
 constexpr int64_t kMaxFusedTokens = 2;
 
-// Tiles start at multiples of kTileRows in every thread split (grain), so whether a row goes through
-// Dot4Impl or DotImpl (the last, partial tile) never depends on the thread count.
+// Output rows [r, r + kTileRows) of p (fewer in a matrix's last tile) for all of p's tokens. `fused`:
+// p.n <= kMaxFusedTokens and CanFuse(*p.w). `tile` has room for kTileRows rows of p.w->cols floats.
 // Dot4Impl over DotImpl alone: small-preset prefill of 128 tokens, 1 thread, 1.65 -> 1.39 s CPU (forward_bench).
-void MatmulImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  const bool fused = n <= kMaxFusedTokens && CanFuse(w);
-  pool.ParallelFor(w.rows, [&](int64_t r0, int64_t r1) {
-    thread_local std::vector<float> tile;  // reused across calls and steps: no allocation in the hot path
-    tile.resize(static_cast<size_t>(kTileRows * w.cols));
-    float dots[kTileRows];
-    for (int64_t r = r0; r < r1; r += kTileRows) {
-      const int64_t tile_rows = std::min(kTileRows, r1 - r);
-      if (fused && tile_rows == kTileRows) {
-        int64_t t = 0;  // FusedDot refuses a tile with an FP8 NaN code at t = 0, before writing anything
-        for (; t < n && FusedDot(x + t * w.cols, w, r, dots); ++t) std::copy_n(dots, kTileRows, y + t * w.rows + r);
-        if (t == n) continue;
-      }
-      for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile.data() + k * w.cols);
-      if (tile_rows == kTileRows) {
-        int64_t t = 0;
-        for (; t + 2 <= n; t += 2) {
-          float dots2[kTileRows];
-          Dot4x2Impl(x + t * w.cols, x + (t + 1) * w.cols, tile.data(), w.cols, dots, dots2);
-          std::copy_n(dots, kTileRows, y + t * w.rows + r);
-          std::copy_n(dots2, kTileRows, y + (t + 1) * w.rows + r);
-        }
-        if (t < n) {
-          Dot4Impl(x + t * w.cols, tile.data(), w.cols, dots);
-          std::copy_n(dots, kTileRows, y + t * w.rows + r);
-        }
-        continue;
-      }
-      for (int64_t t = 0; t < n; ++t)  // the last, partial tile
-        for (int64_t k = 0; k < tile_rows; ++k)
-          y[t * w.rows + r + k] = DotImpl(x + t * w.cols, tile.data() + k * w.cols, w.cols);
+void ProductTile(const MatmulProduct& p, bool fused, int64_t r, float* tile) {
+  const WeightMatrix& w = *p.w;
+  const float* x = p.x;
+  const int64_t n = p.n;
+  float* y = p.y;
+  const int64_t tile_rows = std::min(kTileRows, w.rows - r);
+  float dots[kTileRows];
+  if (fused && tile_rows == kTileRows) {
+    int64_t t = 0;  // FusedDot refuses a tile with an FP8 NaN code at t = 0, before writing anything
+    for (; t < n && FusedDot(x + t * w.cols, w, r, dots); ++t) std::copy_n(dots, kTileRows, y + t * w.rows + r);
+    if (t == n) return;
+  }
+  for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile + k * w.cols);
+  if (tile_rows == kTileRows) {
+    int64_t t = 0;
+    for (; t + 2 <= n; t += 2) {
+      float dots2[kTileRows];
+      Dot4x2Impl(x + t * w.cols, x + (t + 1) * w.cols, tile, w.cols, dots, dots2);
+      std::copy_n(dots, kTileRows, y + t * w.rows + r);
+      std::copy_n(dots2, kTileRows, y + (t + 1) * w.rows + r);
     }
-  }, /*grain=*/kTileRows);
+    if (t < n) {
+      Dot4Impl(x + t * w.cols, tile, w.cols, dots);
+      std::copy_n(dots, kTileRows, y + t * w.rows + r);
+    }
+    return;
+  }
+  for (int64_t t = 0; t < n; ++t)  // the last, partial tile
+    for (int64_t k = 0; k < tile_rows; ++k) y[t * w.rows + r + k] = DotImpl(x + t * w.cols, tile + k * w.cols, w.cols);
 }
 
-void MatmulTransposedImpl(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  pool.ParallelFor(w.cols, [&](int64_t c0, int64_t c1) {
-    std::vector<float> row(static_cast<size_t>(c1 - c0));
-    for (int64_t t = 0; t < n; ++t) std::fill(y + t * w.cols + c0, y + t * w.cols + c1, 0.0f);
-    for (int64_t r = 0; r < w.rows; ++r) {  // fixed order over r: same sums for any split of columns
-      DecodeRange(w, r, c0, c1, row.data());
-      for (int64_t t = 0; t < n; ++t) AxpyImpl(x[t * w.rows + r], row.data(), y + t * w.cols + c0, c1 - c0);
+// The call's tiles are numbered product after product, each product's from its row 0 in steps of
+// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDot, Dot4Impl or
+// DotImpl (a matrix's last, partial tile) depends neither on the thread count nor on the other products.
+// Products must have 0 < n < kMinGemmTokens.
+void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& pool) {
+  // Reused across calls (no allocation in the hot path); the workers read them through these references,
+  // since naming a thread_local inside the lambda would give each worker its own, empty copy.
+  thread_local std::vector<int64_t> first_tile_storage;  // [count + 1]: product j has tiles [first[j], first[j + 1])
+  thread_local std::vector<char> fused_storage;          // [count]
+  std::vector<int64_t>& first = first_tile_storage;
+  std::vector<char>& fused = fused_storage;
+  first.assign(1, 0);
+  fused.clear();
+  int64_t max_cols = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    const WeightMatrix& w = *products[j].w;
+    first.push_back(first.back() + (w.rows + kTileRows - 1) / kTileRows);
+    fused.push_back(products[j].n <= kMaxFusedTokens && CanFuse(w));
+    max_cols = std::max(max_cols, w.cols);
+  }
+  pool.ParallelFor(first.back(), [&](int64_t i0, int64_t i1) {
+    thread_local std::vector<float> tile;  // reused across calls and steps: no allocation in the hot path
+    tile.resize(static_cast<size_t>(kTileRows * max_cols));
+    int64_t j = std::upper_bound(first.begin(), first.end(), i0) - first.begin() - 1;  // the product of tile i0
+    int64_t ahead = j;                                                                  // ... of tile i + kPrefetchTiles
+    for (int64_t i = i0; i < i1; ++i) {
+      while (i >= first[j + 1]) ++j;
+      const int64_t target = i + kPrefetchTiles;
+      while (ahead < count && target >= first[ahead + 1]) ++ahead;
+      if (ahead < count && fused[ahead]) PrefetchTile(*products[ahead].w, (target - first[ahead]) * kTileRows);
+      ProductTile(products[j], fused[j], (i - first[j]) * kTileRows, tile.data());
     }
-  }, /*grain=*/16);
+  });
+}
+
+// Columns [c0, c1) of the transposed product as DecodeRange + AxpyImpl compute them: each row decoded
+// into `row` (c1 - c0 floats), then added to every token's output.
+void TransposedByRows(const WeightMatrix& w, const float* x, int64_t n, int64_t c0, int64_t c1, float* y, float* row) {
+  for (int64_t t = 0; t < n; ++t) std::fill(y + t * w.cols + c0, y + t * w.cols + c1, 0.0f);
+  for (int64_t r = 0; r < w.rows; ++r) {  // fixed order over r: same sums for any split of columns
+    DecodeRange(w, r, c0, c1, row);
+    for (int64_t t = 0; t < n; ++t) AxpyImpl(x[t * w.rows + r], row, y + t * w.cols + c0, c1 - c0);
+  }
+}
+
+// Output vectors accumulated in registers at once: four (64 columns on AVX-512) give four independent
+// FMA chains per row against the FMA latency, and each row's part is one cache line of FP8 codes.
+constexpr int64_t kTransposedVectors = 4;
+
+// Weight vectors of the transposed product read in place, with the bits DecodeRange writes. Segment(r)
+// prepares rows from r on and returns where they end (the end of r's row block for FP8); then
+// Lanes(df, r, v) = W[r, c + v * lanes .. + lanes) for the group of vectors starting at view column c.
+struct TransposedFp8 {
+  const WeightMatrix& w;
+  const uint8_t* col;                    // column c of row 0
+  int64_t block[kTransposedVectors];     // column block of each vector
+  float scale[kTransposedVectors];       // each vector's block scale in the current row block
+  int64_t Segment(int64_t r) {
+    const int64_t row_block = (w.row_begin + r) / w.block_rows;
+    for (int64_t v = 0; v < kTransposedVectors; ++v) scale[v] = w.scale_inv[row_block * w.scale_cols + block[v]];
+    return std::min(w.rows, (row_block + 1) * w.block_rows - w.row_begin);
+  }
+  template <class D>
+  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t r, int64_t v) const {
+    return DecodeE4m3Lanes(df, col + r * w.pitch() + v * hn::Lanes(df), hn::Set(df, scale[v]));
+  }
+};
+struct TransposedBf16 {
+  const uint16_t* col;
+  int64_t pitch, rows;
+  int64_t Segment(int64_t) const { return rows; }
+  template <class D>
+  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t r, int64_t v) const { return Bf16Lanes(df, col + r * pitch + v * hn::Lanes(df)); }
+};
+struct TransposedF32 {
+  const float* col;
+  int64_t pitch, rows;
+  int64_t Segment(int64_t) const { return rows; }
+  template <class D>
+  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t r, int64_t v) const { return hn::LoadU(df, col + r * pitch + v * hn::Lanes(df)); }
+};
+
+// Output vectors [first, first + kVectors) of the group, for every token, each accumulated in a register
+// over all rows in order with AxpyImpl's MulAdd(x[t, r], W[r, :], acc) from zero: the same chain of
+// roundings as TransposedByRows, without its store and reload of the decoded row and of y, and its two
+// calls per row. y points at the group's first column of token 0.
+template <int64_t kVectors, class Weights>
+HWY_INLINE void TransposedInRegisters(Weights weights, int64_t first, const float* x, int64_t n, int64_t rows, float* y,
+                                      int64_t y_pitch) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  for (int64_t t = 0; t < n; ++t) {
+    hn::Vec<decltype(df)> acc[kVectors];
+    for (int64_t v = 0; v < kVectors; ++v) acc[v] = hn::Zero(df);
+    for (int64_t r = 0; r < rows;) {
+      for (const int64_t end = weights.Segment(r); r < end; ++r) {
+        const auto alpha = hn::Set(df, x[t * rows + r]);
+        for (int64_t v = 0; v < kVectors; ++v) acc[v] = hn::MulAdd(alpha, weights.Lanes(df, r, first + v), acc[v]);
+      }
+    }
+    for (int64_t v = 0; v < kVectors; ++v) hn::StoreU(acc[v], df, y + t * y_pitch + (first + v) * lanes);
+  }
+}
+
+// Columns [c, c + vectors * lanes) (vectors <= kTransposedVectors) of the transposed product in
+// registers; false, with nothing written, for an F16 matrix or an FP8 vector that straddles two column
+// blocks (it would need two scales), which TransposedByRows handles.
+template <class D>
+bool TransposedGroup(D df, const WeightMatrix& w, const float* x, int64_t n, int64_t c, int64_t vectors, float* y) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const auto run = [&](const auto& weights) {
+    if (vectors == kTransposedVectors) {
+      TransposedInRegisters<kTransposedVectors>(weights, 0, x, n, w.rows, y + c, w.cols);
+    } else {
+      for (int64_t v = 0; v < vectors; ++v) TransposedInRegisters<1>(weights, v, x, n, w.rows, y + c, w.cols);
+    }
+    return true;
+  };
+  switch (w.dtype) {
+    case DType::kF8E4M3: {
+      TransposedFp8 weights{w, reinterpret_cast<const uint8_t*>(w.RowBytes(0)) + c, {}, {}};
+      for (int64_t v = 0; v < vectors; ++v) {
+        const int64_t first = w.col_begin + c + v * lanes;
+        weights.block[v] = first / w.block_cols;
+        if ((first + lanes - 1) / w.block_cols != weights.block[v]) return false;
+      }
+      return run(weights);
+    }
+    case DType::kBF16: return run(TransposedBf16{reinterpret_cast<const uint16_t*>(w.RowBytes(0)) + c, w.pitch(), w.rows});
+    case DType::kF32: return run(TransposedF32{reinterpret_cast<const float*>(w.RowBytes(0)) + c, w.pitch(), w.rows});
+    default: return false;
+  }
+}
+
+// Each product's columns are cut into groups of kTransposedVectors vectors from column 0 (the last group
+// ends with the columns past the last full vector, AxpyImpl's scalar tail), numbered product after product,
+// and a ParallelFor hands out whole groups; every column sums its rows in order. So the bits depend neither
+// on the thread count nor on the other products. Decode multiplies q by 16 per-head slices of kv_b_proj
+// per layer; decoding each row into a buffer for a 64-column AXPY was ~10% of a decode step's samples
+// (docs/performance.md, round 3). Products must have 0 < n < kMinGemmTokens.
+void MatmulTransposedManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& pool) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t group_cols = kTransposedVectors * lanes;
+  thread_local std::vector<int64_t> first_group_storage;  // as in MatmulManyImpl: product j has groups [first[j], first[j + 1])
+  std::vector<int64_t>& first = first_group_storage;
+  first.assign(1, 0);
+  int64_t max_cols = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    first.push_back(first.back() + (products[j].w->cols + group_cols - 1) / group_cols);
+    max_cols = std::max(max_cols, products[j].w->cols);
+  }
+  pool.ParallelFor(first.back(), [&](int64_t g0, int64_t g1) {
+    thread_local std::vector<float> row;  // TransposedByRows' decoded row, reused: no allocation in the hot path
+    row.resize(static_cast<size_t>(std::min(max_cols, group_cols)));
+    int64_t j = std::upper_bound(first.begin(), first.end(), g0) - first.begin() - 1;
+    for (int64_t g = g0; g < g1; ++g) {
+      while (g >= first[j + 1]) ++j;
+      const MatmulProduct& p = products[j];
+      const WeightMatrix& w = *p.w;
+      const int64_t c = (g - first[j]) * group_cols, end = std::min(w.cols, c + group_cols);
+      const int64_t vectors = (end - c) / lanes, full = c + vectors * lanes;
+      if (vectors > 0 && !TransposedGroup(df, w, p.x, p.n, c, vectors, p.y)) TransposedByRows(w, p.x, p.n, c, full, p.y, row.data());
+      if (full < end) TransposedByRows(w, p.x, p.n, full, end, p.y, row.data());
+    }
+  });
 }
 
 void DequantizeRowImpl(const WeightMatrix& w, int64_t r, float* out) { DecodeRange(w, r, 0, w.cols, out); }
@@ -256,19 +411,43 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace sieve::kernels {
-HWY_EXPORT(MatmulImpl);
-HWY_EXPORT(MatmulTransposedImpl);
+HWY_EXPORT(MatmulManyImpl);
+HWY_EXPORT(MatmulTransposedManyImpl);
 HWY_EXPORT(DequantizeRowImpl);
 HWY_EXPORT(DotImpl);
 HWY_EXPORT(AxpyImpl);
 
 void Matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  if (n >= kMinGemmTokens) return GemmMatmul(w, x, n, y, pool);
-  HWY_DYNAMIC_DISPATCH(MatmulImpl)(w, x, n, y, pool);
+  const MatmulProduct product{&w, x, n, y};
+  MatmulMany({&product, 1}, pool);
+}
+void MatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool) {
+  thread_local std::vector<MatmulProduct> gemv;  // the GEMV-sized products, reused across calls
+  gemv.clear();
+  for (const MatmulProduct& p : products) {
+    if (p.n >= kMinGemmTokens) {
+      GemmMatmul(*p.w, p.x, p.n, p.y, pool);
+    } else if (p.n > 0) {
+      gemv.push_back(p);
+    }
+  }
+  if (!gemv.empty()) HWY_DYNAMIC_DISPATCH(MatmulManyImpl)(gemv.data(), static_cast<int64_t>(gemv.size()), pool);
 }
 void MatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  if (n >= kMinGemmTokens) return GemmMatmulTransposed(w, x, n, y, pool);
-  HWY_DYNAMIC_DISPATCH(MatmulTransposedImpl)(w, x, n, y, pool);
+  const MatmulProduct product{&w, x, n, y};
+  MatmulTransposedMany({&product, 1}, pool);
+}
+void MatmulTransposedMany(std::span<const MatmulProduct> products, ThreadPool& pool) {
+  thread_local std::vector<MatmulProduct> gemv;  // the products below kMinGemmTokens, reused across calls
+  gemv.clear();
+  for (const MatmulProduct& p : products) {
+    if (p.n >= kMinGemmTokens) {
+      GemmMatmulTransposed(*p.w, p.x, p.n, p.y, pool);
+    } else if (p.n > 0) {
+      gemv.push_back(p);
+    }
+  }
+  if (!gemv.empty()) HWY_DYNAMIC_DISPATCH(MatmulTransposedManyImpl)(gemv.data(), static_cast<int64_t>(gemv.size()), pool);
 }
 void DequantizeRow(const WeightMatrix& w, int64_t r, float* out) { HWY_DYNAMIC_DISPATCH(DequantizeRowImpl)(w, r, out); }
 float Dot(const float* a, const float* b, int64_t n) { return HWY_DYNAMIC_DISPATCH(DotImpl)(a, b, n); }

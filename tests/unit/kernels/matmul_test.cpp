@@ -233,6 +233,109 @@ TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
   }
 }
 
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// MatmulMany must give every product the bits Matmul gives it alone, whatever the thread count and the
+// other products of the call: FP8 and BF16, partial last tiles, a partial FP8 row block, a column tail, a
+// sub-block slice, a tile with a NaN code (decoded-tile fallback), an empty matrix, and token counts for
+// the fused (1, 2), tiled (3) and sgemm (kMinGemmTokens) paths in one call.
+TEST_P(MatmulOnEachTarget, ManyProductsEqualSeparateCallsBitForBit) {
+  std::mt19937 rng(17);
+  Fp8Matrix big(262, 389, 128, rng), odd(37, 45, 8, rng), nan(8, 256, 128, rng), empty(0, 64, 128, rng);
+  nan.bytes[1 + 5 * 256 + 200] = 0xff;  // row 5, a NaN code
+  std::vector<uint16_t> bf16(21 * 100);
+  for (auto& b : bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
+  const WeightMatrix bf16_view{DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, 21, 100};
+  const WeightMatrix slice = big.view.Rows(7, 130).Cols(61, 200);
+  const struct { const WeightMatrix* w; int64_t n; } shapes[] = {
+      {&big.view, 1}, {&odd.view, 2}, {&nan.view, 1}, {&bf16_view, 1}, {&empty.view, 1},
+      {&slice, 3},    {&bf16_view, 2}, {&big.view, kMinGemmTokens},  {&odd.view, 1}};
+  std::vector<std::vector<float>> xs, separate;
+  std::vector<MatmulProduct> products;
+  ThreadPool one(1);
+  for (const auto& s : shapes) {
+    xs.push_back(RandomFloats(s.n * s.w->cols, rng));
+    separate.emplace_back(s.n * s.w->rows);
+    Matmul(*s.w, xs.back().data(), s.n, separate.back().data(), one);
+  }
+  for (const int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    std::vector<std::vector<float>> many;
+    products.clear();
+    for (size_t i = 0; i < std::size(shapes); ++i) {
+      many.emplace_back(separate[i].size(), -1.0f);
+      products.push_back({shapes[i].w, xs[i].data(), shapes[i].n, many.back().data()});
+    }
+    MatmulMany(products, pool);
+    for (size_t i = 0; i < std::size(shapes); ++i) EXPECT_TRUE(SameBits(many[i], separate[i])) << "product " << i << ", " << threads << " threads";
+    EXPECT_TRUE(std::isnan(many[2][5]));
+  }
+  // Negative control: the first product with another activation row gives other bits.
+  std::vector<float> other(separate[0].size());
+  const std::vector<float> x_other = RandomFloats(big.view.cols, rng);
+  const MatmulProduct swapped{&big.view, x_other.data(), 1, other.data()};
+  MatmulMany({&swapped, 1}, one);
+  EXPECT_FALSE(SameBits(other, separate[0]));
+}
+
+// MatmulTransposed accumulates each output vector in registers over the rows: it must give the bits of
+// the row-by-row form (decode row r, y += x[r] * row with Axpy) on every layout, including vectors that
+// straddle FP8 column blocks (8-column blocks; a slice starting at column 61), which take that form, a
+// partial row block, a column tail, a NaN code, BF16 and F32, for any thread count.
+TEST_P(MatmulOnEachTarget, TransposedEqualsRowByRowFormBitForBit) {
+  std::mt19937 rng(19);
+  Fp8Matrix fp8(130, 200, 128, rng), small_blocks(40, 96, 8, rng), wide(64, 320, 128, rng);
+  fp8.bytes[1 + 3 * 200 + 17] = 0x7f;  // row 3, column 17: a NaN code
+  std::vector<uint16_t> bf16(37 * 45);
+  for (auto& b : bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
+  std::vector<float> f32 = RandomFloats(33 * 80, rng);
+  const WeightMatrix matrices[] = {
+      fp8.view, small_blocks.view, wide.view.Rows(5, 50).Cols(61, 200), wide.view.Cols(128, 192),
+      {DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, 37, 45},
+      {DType::kF32, reinterpret_cast<const std::byte*>(f32.data()), 0, 33, 80}};
+  ThreadPool one(1);
+  std::vector<std::vector<float>> xs, wants;  // per (matrix, n), for MatmulTransposedMany below
+  std::vector<MatmulProduct> products;
+  for (const WeightMatrix& w : matrices)
+    for (const int64_t n : {1, 3}) {
+      const std::vector<float> x = RandomFloats(n * w.rows, rng);
+      std::vector<float> want(n * w.cols, 0.0f), row(w.cols);
+      for (int64_t r = 0; r < w.rows; ++r) {
+        DequantizeRow(w, r, row.data());
+        for (int64_t t = 0; t < n; ++t) Axpy(x[t * w.rows + r], row.data(), want.data() + t * w.cols, w.cols);
+      }
+      for (const int threads : {1, 3}) {
+        ThreadPool pool(threads);
+        std::vector<float> got(n * w.cols);
+        MatmulTransposed(w, x.data(), n, got.data(), pool);
+        EXPECT_TRUE(SameBits(got, want)) << w.rows << "x" << w.cols << " n=" << n << ", " << threads << " threads";
+        if (&w == &matrices[0]) {
+          EXPECT_TRUE(std::isnan(got[17]));
+        }
+      }
+      xs.push_back(x);
+      wants.push_back(want);
+      products.push_back({&w, nullptr, n, nullptr});  // x and y set below, once xs stops growing
+      // Negative control: one more row's contribution changes the bits.
+      Axpy(1.0f, row.data(), want.data(), w.cols);
+      std::vector<float> got(n * w.cols);
+      MatmulTransposed(w, x.data(), n, got.data(), one);
+      EXPECT_FALSE(SameBits(got, want));
+    }
+  // All of them in one call: the same bits as each alone.
+  std::vector<std::vector<float>> many(wants.size());
+  for (size_t i = 0; i < wants.size(); ++i) {
+    many[i].resize(wants[i].size());
+    products[i].x = xs[i].data();
+    products[i].y = many[i].data();
+  }
+  ThreadPool two(2);
+  MatmulTransposedMany(products, two);
+  for (size_t i = 0; i < wants.size(); ++i) EXPECT_TRUE(SameBits(many[i], wants[i])) << "product " << i;
+}
+
 TEST(Matmul, DecodesE4m3EdgeCodes) {
   // code -> value, one reason each.
   const struct { uint8_t code; float value; const char* why; } rows[] = {
