@@ -60,6 +60,10 @@ MlaAttention::MlaAttention(const Checkpoint& ckpt, int64_t layer, const YarnRope
   const int64_t kv_b_rows = nope_dim_ + v_dim_;
   kv_b_ = LinearMatrix(ckpt.Linear(p + "kv_b_proj")).Rows(h0 * kv_b_rows, n_heads_ * kv_b_rows);
   o_ = LinearMatrix(ckpt.Linear(p + "o_proj")).Cols(h0 * v_dim_, n_heads_ * v_dim_);
+  for (int64_t h = 0; h < n_heads_; ++h) {
+    w_uk_.push_back(kv_b_.Rows(h * kv_b_rows, nope_dim_));
+    w_uv_.push_back(kv_b_.Rows(h * kv_b_rows + nope_dim_, v_dim_));
+  }
   if (c.has_indexer()) indexer_ = std::make_unique<Indexer>(ckpt, p + "indexer", rope, shard.index_heads);
 }
 
@@ -74,20 +78,22 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
   Scratch& scratch = ThreadScratch();
   std::vector<float>& q = scratch.q;  // [n, heads, nope | rope]
   q.resize(n * heads * qk_dim);
+  // Keys: [n, latent | k_rope], from the same x as the queries' first projection (one pool job for both).
+  std::vector<float>& kv = scratch.kv;
+  kv.resize(n * (c + rope_dim_));
   if (q_lora_rank_ > 0) {
     qr.resize(n * q_lora_rank_);
-    kernels::Matmul(q_a_, x, n, qr.data(), pool);
+    const kernels::MatmulProduct first[] = {{&q_a_, x, n, qr.data()}, {&kv_a_, x, n, kv.data()}};
+    kernels::MatmulMany(first, pool);
     kernels::RmsNorm(qr.data(), q_a_norm_.data(), n, q_lora_rank_, eps_, qr.data());
     kernels::Matmul(q_b_, qr.data(), n, q.data(), pool);
   } else {
-    kernels::Matmul(q_proj_, x, n, q.data(), pool);
+    const kernels::MatmulProduct first[] = {{&q_proj_, x, n, q.data()}, {&kv_a_, x, n, kv.data()}};
+    kernels::MatmulMany(first, pool);
   }
   for (int64_t t = 0; t < n; ++t) rope_.RotateInterleaved(q.data() + t * heads * qk_dim + nope_dim_, heads, qk_dim, step.positions[t]);
 
-  // Keys: [n, latent | k_rope]; the latent is normalised, the rope key rotated; both go to the cache.
-  std::vector<float>& kv = scratch.kv;
-  kv.resize(n * (c + rope_dim_));
-  kernels::Matmul(kv_a_, x, n, kv.data(), pool);
+  // The latent is normalised, the rope key rotated; both go to the cache.
   for (int64_t s = 0; s < step.n_seqs(); ++s)
     for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) {
       float* latent = kv.data() + t * (c + rope_dim_);
@@ -164,7 +170,7 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
 
 MlaAttention::AbsorbedQueries MlaAttention::AbsorbQueries(const StepTokens& step, const std::vector<bool>& expanded,
                                                           const float* q, kernels::ThreadPool& pool) const {
-  const int64_t heads = n_heads_, c = kv_lora_rank_, qk_dim = nope_dim_ + rope_dim_, kv_b_rows = nope_dim_ + v_dim_;
+  const int64_t heads = n_heads_, c = kv_lora_rank_, qk_dim = nope_dim_ + rope_dim_;
   AbsorbedQueries a;
   a.index.assign(step.n_tokens(), -1);
   for (int64_t s = 0; s < step.n_seqs(); ++s) {
@@ -176,16 +182,20 @@ MlaAttention::AbsorbedQueries MlaAttention::AbsorbQueries(const StepTokens& step
   }
   const int64_t m = static_cast<int64_t>(a.tokens.size());
   if (m == 0) return a;
-  // q_latent[t, h] = q_nope[t, h] . W_uk[h], per head over all absorbed rows at once.
+  // q_latent[t, h] = q_nope[t, h] . W_uk[h], every head over all absorbed rows in one call.
   a.q_latent.resize(m * heads * c);
   a.o_latent.resize(m * heads * c);
-  std::vector<float> head_in(m * nope_dim_), head_out(m * c);
+  std::vector<float> head_in(heads * m * nope_dim_), head_out(heads * m * c);  // [heads, m, nope], [heads, m, c]
+  std::vector<kernels::MatmulProduct> products;
   for (int64_t h = 0; h < heads; ++h) {
     for (int64_t i = 0; i < m; ++i)
-      std::copy_n(q + (a.tokens[i] * heads + h) * qk_dim, nope_dim_, head_in.data() + i * nope_dim_);
-    kernels::MatmulTransposed(kv_b_.Rows(h * kv_b_rows, nope_dim_), head_in.data(), m, head_out.data(), pool);
-    for (int64_t i = 0; i < m; ++i) std::copy_n(head_out.data() + i * c, c, a.q_latent.data() + (i * heads + h) * c);
+      std::copy_n(q + (a.tokens[i] * heads + h) * qk_dim, nope_dim_, head_in.data() + (h * m + i) * nope_dim_);
+    products.push_back({&w_uk_[h], head_in.data() + h * m * nope_dim_, m, head_out.data() + h * m * c});
   }
+  kernels::MatmulTransposedMany(products, pool);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < m; ++i)
+      std::copy_n(head_out.data() + (h * m + i) * c, c, a.q_latent.data() + (i * heads + h) * c);
   return a;
 }
 
@@ -235,17 +245,21 @@ void MlaAttention::AttendExpanded(const float* q, const float* latents, const fl
 }
 
 void MlaAttention::ApplyValueHalf(const AbsorbedQueries& a, float* o, kernels::ThreadPool& pool) const {
-  const int64_t heads = n_heads_, c = kv_lora_rank_, kv_b_rows = nope_dim_ + v_dim_;
+  const int64_t heads = n_heads_, c = kv_lora_rank_;
   const int64_t m = static_cast<int64_t>(a.tokens.size());
   if (m == 0) return;
-  // o[t, h] = W_uv[h] . o_latent[t, h]
-  std::vector<float> head_in(m * c), head_out(m * v_dim_);
+  // o[t, h] = W_uv[h] . o_latent[t, h], every head in one call.
+  std::vector<float> head_in(heads * m * c), head_out(heads * m * v_dim_);  // [heads, m, c], [heads, m, v]
+  std::vector<kernels::MatmulProduct> products;
   for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t i = 0; i < m; ++i) std::copy_n(a.o_latent.data() + (i * heads + h) * c, c, head_in.data() + i * c);
-    kernels::Matmul(kv_b_.Rows(h * kv_b_rows + nope_dim_, v_dim_), head_in.data(), m, head_out.data(), pool);
     for (int64_t i = 0; i < m; ++i)
-      std::copy_n(head_out.data() + i * v_dim_, v_dim_, o + (a.tokens[i] * heads + h) * v_dim_);
+      std::copy_n(a.o_latent.data() + (i * heads + h) * c, c, head_in.data() + (h * m + i) * c);
+    products.push_back({&w_uv_[h], head_in.data() + h * m * c, m, head_out.data() + h * m * v_dim_});
   }
+  kernels::MatmulMany(products, pool);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < m; ++i)
+      std::copy_n(head_out.data() + (h * m + i) * v_dim_, v_dim_, o + (a.tokens[i] * heads + h) * v_dim_);
 }
 
 }  // namespace sieve::model

@@ -64,6 +64,7 @@ class MlaAttention {
   std::vector<float> kv_a_norm_;        // [kv_lora_rank]
   kernels::WeightMatrix kv_b_;          // [n_heads * (nope + v), kv_lora_rank]: per local head [k_nope | v]
   kernels::WeightMatrix o_;             // [hidden, n_heads * v]: the local heads' input columns
+  std::vector<kernels::WeightMatrix> w_uk_, w_uv_;  // per local head: kv_b_'s [nope, c] and [v, c] row slices
   std::unique_ptr<Indexer> indexer_;    // null in the V3 / V3.1 layout (dense MLA)
 };
 
