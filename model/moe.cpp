@@ -53,7 +53,15 @@ void Moe::LocalExperts(const float* x, int64_t m, const int32_t* experts, const 
   for (int64_t e = 0; e < local_experts; ++e) choose(&experts_[e], assigned[e]);
   if (shared != nullptr) choose(shared, every_row);
   std::fill(out, out + m * hidden_, 0.0f);
-  std::vector<float> xs(total_rows * hidden_), ys(total_rows * hidden_), gate(total_inter), up(total_inter);
+  // The chosen rows' inputs, outputs and activations: [total_rows, hidden] and [total_inter]. Reused from
+  // call to call on the thread running the layers: allocated afresh, a long prefill chunk's buffers (over
+  // 32 MiB each, so glibc maps fresh pages every time) page-faulted in again in every layer, ~20% of a
+  // 1,024-token prefill (docs/performance.md). Every element read is written first in this call.
+  thread_local std::vector<float> xs, ys, gate, up;
+  xs.resize(total_rows * hidden_);
+  ys.resize(total_rows * hidden_);
+  gate.resize(total_inter);
+  up.resize(total_inter);
   std::vector<kernels::MatmulProduct> products;
   for (const Chosen& c : chosen) {
     const int64_t r = static_cast<int64_t>(c.rows->size());
