@@ -134,6 +134,20 @@ void PagedKvCache::ReadIndexKey(int64_t layer, int64_t block, int64_t slot, floa
   Load(Entry(layer, block, slot), 2, kv_lora_rank_ + qk_rope_head_dim_, index_head_dim_, index_k);
 }
 
+const uint8_t* PagedKvCache::IndexKeys(int64_t layer, int64_t block) const {
+  return Entry(layer, block, 0) + (kv_lora_rank_ + qk_rope_head_dim_) * ElementBytes(dtype_);
+}
+
+kernels::IndexKeyFormat PagedKvCache::IndexKeyFormat() const {
+  switch (dtype_) {
+    case KvCacheDtype::kF32: return {kernels::IndexKeyType::kF32, token_bytes_, 0};
+    case KvCacheDtype::kBF16: return {kernels::IndexKeyType::kBF16, token_bytes_, 0};
+    case KvCacheDtype::kFP8: break;
+  }
+  // The three fp32 scales follow the elements; index_k's is the third (Store's `vector` 2).
+  return {kernels::IndexKeyType::kFP8, token_bytes_, index_head_dim_ + 2 * 4};
+}
+
 void PagedKvCache::CopyBlock(int64_t src_block, int64_t dst_block) {
   const int64_t block_bytes = num_layers_ * block_size_ * token_bytes_;
   std::memmove(storage_.data() + dst_block * block_bytes, storage_.data() + src_block * block_bytes, block_bytes);

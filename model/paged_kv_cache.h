@@ -21,6 +21,7 @@
 
 #include "core/status.h"
 #include "core/zero_pages.h"
+#include "kernels/index_score.h"
 #include "model/config.h"
 
 namespace sieve::model {
@@ -51,6 +52,10 @@ class PagedKvCache {
   void WriteIndexKey(int64_t layer, int64_t block, int64_t slot, const float* index_k);
   void ReadLatent(int64_t layer, int64_t block, int64_t slot, float* latent, float* k_rope) const;
   void ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const;
+  // The index keys of a block read in place (the indexer scores them without copying): slot s's key starts
+  // at IndexKeys(layer, block) + s * IndexKeyFormat().row_bytes, in the layout above.
+  const uint8_t* IndexKeys(int64_t layer, int64_t block) const;
+  kernels::IndexKeyFormat IndexKeyFormat() const;
   // Copies every layer's entries of a block (copy-on-write of a shared, partially filled block).
   void CopyBlock(int64_t src_block, int64_t dst_block);
 
