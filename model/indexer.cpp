@@ -9,6 +9,7 @@
 #include "kernels/hadamard.h"
 #include "kernels/index_score.h"
 #include "kernels/matmul.h"
+#include "kernels/top_k.h"
 #include "kernels/norm.h"
 #include "model/group_sum.h"
 #include "model/weight_views.h"
@@ -125,17 +126,9 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
           const int64_t causal = step.positions[t] + 1;  // keys 0..pos
           const float* st = scores.data() + offset[i - c0];
           if (ctx.trace) traced_scores[t].assign(st, st + causal);
-          std::vector<int32_t> order(causal);
-          std::iota(order.begin(), order.end(), 0);
-          if (causal > topk_) {
-            // The comparator is a strict total order (score, then lower position), so nth_element's first
-            // topk_ are exactly the set a full sort would keep, in O(context) instead of O(context log topk).
-            std::nth_element(order.begin(), order.begin() + topk_, order.end(), [&](int32_t a, int32_t b) {
-              return st[a] > st[b] || (st[a] == st[b] && a < b);
-            });
-            order.resize(topk_);
-            std::sort(order.begin(), order.end());
-          }
+          std::vector<int32_t> order(std::min(causal, topk_));
+          if (causal > topk_) kernels::TopKPositions(st, causal, topk_, order.data());
+          else std::iota(order.begin(), order.end(), 0);
           selected[t] = std::move(order);
         }
       });
