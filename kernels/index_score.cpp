@@ -3,6 +3,11 @@
 // block of keys is a small GEMM [keys x head_dim] . [head_dim x heads] whose accumulators already hold
 // one (key, head) dot product per lane. ReLU and the head weights then apply lane-wise, and each key
 // needs a single horizontal sum (instead of one per head, as 64 separate dot products would).
+// Keys are read in place from the paged cache's index-key rows (no copy into a contiguous fp32 buffer);
+// bf16 / fp8 keys are decoded a few rows at a time into a buffer that stays in L1, so only their 2 / 1
+// bytes per element come from memory. With fp8 KV this took a 32K-context decode step of the `small`
+// preset from 198 to 115 ms (medians of 3 pairs); with fp32 KV it changed nothing measurable
+// (docs/performance.md, round 4).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/index_score.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
@@ -10,8 +15,11 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
-#include <vector>
+#include <cmath>
+#include <cstring>
 
+#include "core/dtype.h"
+#include "kernels/cpu/decode_lanes-inl.h"
 #include "kernels/index_score.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -28,7 +36,7 @@ constexpr int kHeadVecs = 4;
 // order, and the head vectors are added in order, whatever K or G: results do not depend on the blocking.
 template <int K, int G, class D>
 HWY_INLINE void AccumulateHeads(D df, const float* qt, int64_t heads_padded, const float* w, int64_t h0,
-                                int64_t head_dim, const float* key, hn::Vec<D>* hsum) {
+                                int64_t head_dim, const float* const* key, hn::Vec<D>* hsum) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   hn::Vec<D> acc[K][G];
   for (int j = 0; j < K; ++j)
@@ -37,7 +45,7 @@ HWY_INLINE void AccumulateHeads(D df, const float* qt, int64_t heads_padded, con
     hn::Vec<D> q[G];
     for (int g = 0; g < G; ++g) q[g] = hn::Load(df, qt + d * heads_padded + h0 + g * lanes);
     for (int j = 0; j < K; ++j) {
-      const auto k = hn::Set(df, key[j * head_dim + d]);
+      const auto k = hn::Set(df, key[j][d]);
       for (int g = 0; g < G; ++g) acc[j][g] = hn::MulAdd(k, q[g], acc[j][g]);
     }
   }
@@ -46,10 +54,10 @@ HWY_INLINE void AccumulateHeads(D df, const float* qt, int64_t heads_padded, con
       hsum[j] = hn::MulAdd(hn::Max(acc[j][g], hn::Zero(df)), hn::Load(df, w + h0 + g * lanes), hsum[j]);
 }
 
-// Scores of K keys starting at `key`.
+// Scores of the K keys key[0..K).
 template <int K, class D>
 HWY_INLINE void ScoreKeys(D df, const float* qt, const float* w, int64_t heads_padded, int64_t head_dim,
-                          const float* key, float* scores) {
+                          const float* const* key, float* scores) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   hn::Vec<D> hsum[K];
   for (int j = 0; j < K; ++j) hsum[j] = hn::Zero(df);
@@ -60,30 +68,70 @@ HWY_INLINE void ScoreKeys(D df, const float* qt, const float* w, int64_t heads_p
   for (int j = 0; j < K; ++j) scores[j] = hn::GetLane(hn::SumOfLanes(df, hsum[j]));
 }
 
-void IndexScoresImpl(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const float* keys,
-                     int64_t n_keys, float* scores) {
+// Key row p as fp32: in place for kF32; else decoded into `buffer` [head_dim], exactly as the cache's
+// ReadIndexKey decodes it (bf16: the top half of the float; fp8: E4m3ToFloat(code) * scale, one rounding).
+template <class D>
+HWY_INLINE const float* KeyRow(D df, const IndexKeyRows& keys, int64_t head_dim, int64_t p, float* buffer) {
+  const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  int64_t d = 0;
+  switch (keys.format.type) {
+    case IndexKeyType::kF32: return reinterpret_cast<const float*>(row);
+    case IndexKeyType::kBF16: {
+      const auto* codes = reinterpret_cast<const uint16_t*>(row);
+      for (; d + lanes <= head_dim; d += lanes) hn::StoreU(Bf16Lanes(df, codes + d), df, buffer + d);
+      for (; d < head_dim; ++d) buffer[d] = Bf16ToFloat(codes[d]);
+      return buffer;
+    }
+    case IndexKeyType::kFP8: {
+      float scale;
+      std::memcpy(&scale, row + keys.format.scale_offset, sizeof(scale));
+      // E4m3Lanes folds 2^120 into the scale (see kernels/cpu/decode_lanes-inl.h): same single rounding of
+      // code * scale as long as scale * 2^120 is finite and no code is NaN; otherwise the scalar decode.
+      const float folded = scale * kE4m3Unbias;
+      if (std::isfinite(folded) && !HasE4m3Nan(row, head_dim)) {
+        const auto folded_lanes = hn::Set(df, folded);
+        for (; d + lanes <= head_dim; d += lanes) hn::StoreU(E4m3Lanes(df, row + d, folded_lanes), df, buffer + d);
+      }
+      for (; d < head_dim; ++d) buffer[d] = E4m3ToFloat(row[d]) * scale;
+      return buffer;
+    }
+  }
+  return buffer;
+}
+
+void IndexScoresImpl(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
+                     int64_t key_begin, int64_t key_end, float* scores) {
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   // Heads padded to whole vectors with zero q and zero weight: a padded lane adds w * ReLU(0) = +0.
   const int64_t heads_padded = (n_heads + lanes - 1) / lanes * lanes;
-  thread_local hwy::AlignedFreeUniquePtr<float[]> qt_w;  // qt [head_dim, heads_padded], then w [heads_padded]
+  // qt [head_dim, heads_padded], then w [heads_padded], then kKeys decoded key rows [kKeys, head_dim].
+  thread_local hwy::AlignedFreeUniquePtr<float[]> scratch;
   thread_local int64_t capacity = 0;
-  const int64_t need = (head_dim + 1) * heads_padded;
+  const int64_t need = (head_dim + 1) * heads_padded + kKeys * head_dim;
   if (need > capacity) {
-    qt_w = hwy::AllocateAligned<float>(static_cast<size_t>(need));
+    scratch = hwy::AllocateAligned<float>(static_cast<size_t>(need));
     capacity = need;
   }
-  float* qt = qt_w.get();
+  float* qt = scratch.get();
   float* wp = qt + head_dim * heads_padded;
-  std::fill(qt, qt + need, 0.0f);
+  float* decoded = wp + heads_padded;
+  std::fill(qt, decoded, 0.0f);
   for (int64_t h = 0; h < n_heads; ++h) {
     for (int64_t d = 0; d < head_dim; ++d) qt[d * heads_padded + h] = q[h * head_dim + d];
     wp[h] = w[h];
   }
-  int64_t s = 0;
-  for (; s + kKeys <= n_keys; s += kKeys)
-    ScoreKeys<kKeys>(df, qt, wp, heads_padded, head_dim, keys + s * head_dim, scores + s);
-  for (; s < n_keys; ++s) ScoreKeys<1>(df, qt, wp, heads_padded, head_dim, keys + s * head_dim, scores + s);
+  const float* key[kKeys];
+  int64_t s = key_begin;
+  for (; s + kKeys <= key_end; s += kKeys) {
+    for (int j = 0; j < kKeys; ++j) key[j] = KeyRow(df, keys, head_dim, s + j, decoded + j * head_dim);
+    ScoreKeys<kKeys>(df, qt, wp, heads_padded, head_dim, key, scores + (s - key_begin));
+  }
+  for (; s < key_end; ++s) {
+    key[0] = KeyRow(df, keys, head_dim, s, decoded);
+    ScoreKeys<1>(df, qt, wp, heads_padded, head_dim, key, scores + (s - key_begin));
+  }
 }
 
 }  // namespace sieve::kernels::HWY_NAMESPACE
@@ -93,9 +141,9 @@ HWY_AFTER_NAMESPACE();
 namespace sieve::kernels {
 HWY_EXPORT(IndexScoresImpl);
 
-void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const float* keys,
-                 int64_t n_keys, float* scores) {
-  HWY_DYNAMIC_DISPATCH(IndexScoresImpl)(q, w, n_heads, head_dim, keys, n_keys, scores);
+void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
+                 int64_t key_begin, int64_t key_end, float* scores) {
+  HWY_DYNAMIC_DISPATCH(IndexScoresImpl)(q, w, n_heads, head_dim, keys, key_begin, key_end, scores);
 }
 }  // namespace sieve::kernels
 #endif

@@ -1,15 +1,36 @@
 // Lightning-indexer scores of one query against many keys (DeepSeek-V3.2-Exp report eq. (1)):
 //   I[s] = sum_h w[h] * ReLU(q[h] . k[s])     (ReLU before the weighting; w may be negative)
+// The keys are read where they are stored (the paged KV cache's token entries), in fp32, bf16 or e4m3.
 #pragma once
 
 #include <cstdint>
 
 namespace sieve::kernels {
 
-// q [n_heads, head_dim], w [n_heads], keys [n_keys, head_dim], scores [n_keys].
-// Each score is computed by the same operations in the same order whatever n_keys and whichever block
-// of keys it falls in, so splitting the keys over threads does not change results.
-void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const float* keys,
-                 int64_t n_keys, float* scores);
+enum class IndexKeyType { kF32, kBF16, kFP8 };
+
+// How one key row is stored: `head_dim` elements of `type`, rows `row_bytes` apart; an fp8 row is e4m3
+// codes whose fp32 scale sits `scale_offset` bytes after the row's first code (key = e4m3(code) * scale).
+struct IndexKeyFormat {
+  IndexKeyType type = IndexKeyType::kF32;
+  int64_t row_bytes = 0;
+  int64_t scale_offset = 0;
+};
+
+// Keys in blocks of `block_rows` rows (a paged cache's blocks, in a sequence's block-table order): key p is
+// row p % block_rows of blocks[p / block_rows].
+struct IndexKeyRows {
+  const uint8_t* const* blocks = nullptr;  // [ceil(n_keys / block_rows)] row 0 of each block
+  int64_t block_rows = 0;
+  IndexKeyFormat format;
+};
+
+// q [n_heads, head_dim], w [n_heads]; scores [key_end - key_begin] for keys [key_begin, key_end).
+// Each score is computed by the same operations in the same order whatever the key range, the block
+// layout and which block of keys it falls in, so splitting the keys over threads does not change results;
+// bf16 / fp8 keys are decoded exactly as the cache's ReadIndexKey decodes them (same bits as scoring
+// decoded fp32 copies of the keys).
+void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
+                 int64_t key_begin, int64_t key_end, float* scores);
 
 }  // namespace sieve::kernels

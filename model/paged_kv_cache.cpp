@@ -22,10 +22,15 @@ int64_t ElementBytes(KvCacheDtype dtype) {
   return 4;
 }
 
-int64_t TokenBytes(const ModelConfig& c, KvCacheDtype dtype) {
-  const int64_t elements = c.kv_lora_rank + c.qk_rope_head_dim + (c.has_indexer() ? c.index_head_dim : 0);
-  const int64_t scales = dtype == KvCacheDtype::kFP8 ? 3 * 4 : 0;
-  return elements * ElementBytes(dtype) + scales;
+// latent + k_rope, then their two fp8 scales.
+int64_t EntryBytes(const ModelConfig& c, KvCacheDtype dtype) {
+  return (c.kv_lora_rank + c.qk_rope_head_dim) * ElementBytes(dtype) + (dtype == KvCacheDtype::kFP8 ? 2 * 4 : 0);
+}
+
+// index_k, then its fp8 scale.
+int64_t IndexBytes(const ModelConfig& c, KvCacheDtype dtype) {
+  if (!c.has_indexer()) return 0;
+  return c.index_head_dim * ElementBytes(dtype) + (dtype == KvCacheDtype::kFP8 ? 4 : 0);
 }
 
 constexpr float kE4m3Max = 448.0f;
@@ -48,25 +53,34 @@ PagedKvCache::PagedKvCache(const ModelConfig& config, int64_t num_layers, int64_
       num_blocks_(num_blocks),
       block_size_(block_size),
       dtype_(dtype),
-      token_bytes_(TokenBytes(config, dtype)),
-      storage_(static_cast<size_t>(num_blocks * num_layers * block_size * token_bytes_)) {}
+      entry_bytes_(EntryBytes(config, dtype)),
+      index_bytes_(IndexBytes(config, dtype)),
+      storage_(static_cast<size_t>(num_blocks * num_layers * block_size * (entry_bytes_ + index_bytes_))) {}
 
 int64_t PagedKvCache::BytesPerToken(const ModelConfig& config, int64_t num_layers, KvCacheDtype dtype) {
-  return num_layers * TokenBytes(config, dtype);
+  return num_layers * (EntryBytes(config, dtype) + IndexBytes(config, dtype));
 }
 
 uint8_t* PagedKvCache::Entry(int64_t layer, int64_t block, int64_t slot) {
   SIEVE_DCHECK(layer < num_layers_ && block < num_blocks_ && slot < block_size_);
-  return storage_.data() + ((block * num_layers_ + layer) * block_size_ + slot) * token_bytes_;
+  return storage_.data() + (block * num_layers_ + layer) * block_size_ * (entry_bytes_ + index_bytes_) +
+         slot * entry_bytes_;
 }
 
 const uint8_t* PagedKvCache::Entry(int64_t layer, int64_t block, int64_t slot) const {
   return const_cast<PagedKvCache*>(this)->Entry(layer, block, slot);
 }
 
-// `vector` 0/1/2 = latent / k_rope / index_k, starting at element `offset` of the token entry.
-void PagedKvCache::Store(uint8_t* entry, int64_t vector, int64_t offset, int64_t n, const float* values) {
-  uint8_t* dst = entry + offset * ElementBytes(dtype_);
+uint8_t* PagedKvCache::IndexEntry(int64_t layer, int64_t block, int64_t slot) {
+  return Entry(layer, block, 0) + block_size_ * entry_bytes_ + slot * index_bytes_;
+}
+
+const uint8_t* PagedKvCache::IndexEntry(int64_t layer, int64_t block, int64_t slot) const {
+  return const_cast<PagedKvCache*>(this)->IndexEntry(layer, block, slot);
+}
+
+// n values as `dtype` at dst; with fp8 their scale at `scale`.
+void PagedKvCache::Store(uint8_t* dst, int64_t n, const float* values, uint8_t* scale) {
   switch (dtype_) {
     case KvCacheDtype::kF32: std::memcpy(dst, values, n * 4); break;
     case KvCacheDtype::kBF16:
@@ -78,17 +92,15 @@ void PagedKvCache::Store(uint8_t* entry, int64_t vector, int64_t offset, int64_t
     case KvCacheDtype::kFP8: {
       float amax = 0.0f;
       for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::abs(values[i]));
-      const float scale = amax > 0.0f ? amax / kE4m3Max : 1.0f;
-      for (int64_t i = 0; i < n; ++i) dst[i] = FloatToE4m3(values[i] / scale);
-      const int64_t elements = kv_lora_rank_ + qk_rope_head_dim_ + index_head_dim_;
-      std::memcpy(entry + elements + 4 * vector, &scale, 4);
+      const float s = amax > 0.0f ? amax / kE4m3Max : 1.0f;
+      for (int64_t i = 0; i < n; ++i) dst[i] = FloatToE4m3(values[i] / s);
+      std::memcpy(scale, &s, 4);
       break;
     }
   }
 }
 
-void PagedKvCache::Load(const uint8_t* entry, int64_t vector, int64_t offset, int64_t n, float* values) const {
-  const uint8_t* src = entry + offset * ElementBytes(dtype_);
+void PagedKvCache::Load(const uint8_t* src, int64_t n, const uint8_t* scale, float* values) const {
   switch (dtype_) {
     case KvCacheDtype::kF32: std::memcpy(values, src, n * 4); break;
     case KvCacheDtype::kBF16:
@@ -99,23 +111,25 @@ void PagedKvCache::Load(const uint8_t* entry, int64_t vector, int64_t offset, in
       }
       break;
     case KvCacheDtype::kFP8: {
-      float scale;
-      const int64_t elements = kv_lora_rank_ + qk_rope_head_dim_ + index_head_dim_;
-      std::memcpy(&scale, entry + elements + 4 * vector, 4);
-      for (int64_t i = 0; i < n; ++i) values[i] = E4m3ToFloat(src[i]) * scale;
+      float s;
+      std::memcpy(&s, scale, 4);
+      for (int64_t i = 0; i < n; ++i) values[i] = E4m3ToFloat(src[i]) * s;
       break;
     }
   }
 }
 
+// With fp8 an MLA entry's scales sit after its latent and k_rope codes, the index key's after its codes.
 void PagedKvCache::WriteLatent(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope) {
   uint8_t* e = Entry(layer, block, slot);
-  Store(e, 0, 0, kv_lora_rank_, latent);
-  Store(e, 1, kv_lora_rank_, qk_rope_head_dim_, k_rope);
+  uint8_t* scales = e + kv_lora_rank_ + qk_rope_head_dim_;  // used with fp8 only: 1 byte per element
+  Store(e, kv_lora_rank_, latent, scales);
+  Store(e + kv_lora_rank_ * ElementBytes(dtype_), qk_rope_head_dim_, k_rope, scales + 4);
 }
 
 void PagedKvCache::WriteIndexKey(int64_t layer, int64_t block, int64_t slot, const float* index_k) {
-  Store(Entry(layer, block, slot), 2, kv_lora_rank_ + qk_rope_head_dim_, index_head_dim_, index_k);
+  uint8_t* e = IndexEntry(layer, block, slot);
+  Store(e, index_head_dim_, index_k, e + index_head_dim_);
 }
 
 void PagedKvCache::Write(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope,
@@ -126,16 +140,29 @@ void PagedKvCache::Write(int64_t layer, int64_t block, int64_t slot, const float
 
 void PagedKvCache::ReadLatent(int64_t layer, int64_t block, int64_t slot, float* latent, float* k_rope) const {
   const uint8_t* e = Entry(layer, block, slot);
-  Load(e, 0, 0, kv_lora_rank_, latent);
-  Load(e, 1, kv_lora_rank_, qk_rope_head_dim_, k_rope);
+  const uint8_t* scales = e + kv_lora_rank_ + qk_rope_head_dim_;
+  Load(e, kv_lora_rank_, scales, latent);
+  Load(e + kv_lora_rank_ * ElementBytes(dtype_), qk_rope_head_dim_, scales + 4, k_rope);
 }
 
 void PagedKvCache::ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const {
-  Load(Entry(layer, block, slot), 2, kv_lora_rank_ + qk_rope_head_dim_, index_head_dim_, index_k);
+  const uint8_t* e = IndexEntry(layer, block, slot);
+  Load(e, index_head_dim_, e + index_head_dim_, index_k);
+}
+
+const uint8_t* PagedKvCache::IndexKeys(int64_t layer, int64_t block) const { return IndexEntry(layer, block, 0); }
+
+kernels::IndexKeyFormat PagedKvCache::IndexKeyFormat() const {
+  switch (dtype_) {
+    case KvCacheDtype::kF32: return {kernels::IndexKeyType::kF32, index_bytes_, 0};
+    case KvCacheDtype::kBF16: return {kernels::IndexKeyType::kBF16, index_bytes_, 0};
+    case KvCacheDtype::kFP8: break;
+  }
+  return {kernels::IndexKeyType::kFP8, index_bytes_, index_head_dim_};
 }
 
 void PagedKvCache::CopyBlock(int64_t src_block, int64_t dst_block) {
-  const int64_t block_bytes = num_layers_ * block_size_ * token_bytes_;
+  const int64_t block_bytes = num_layers_ * block_size_ * (entry_bytes_ + index_bytes_);
   std::memmove(storage_.data() + dst_block * block_bytes, storage_.data() + src_block * block_bytes, block_bytes);
 }
 

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cpu/decode_lanes-inl.h"
 #include "kernels/weight_matrix.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -28,11 +29,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Rows per pass: each activation vector loaded feeds this many FMAs, and with two accumulators per row
 // 2 x 4 = 8 independent FMA chains cover the FMA latency (4 cycles) x 2 FMA pipes.
 constexpr int64_t kFusedRows = 4;
-
-// 2^120: the 7 magnitude bits of an e4m3 code placed at float bit 20 read as e4m3 * 2^-120, for normal
-// and subnormal codes alike (the 4-bit exponent lands in the float's exponent field, the 3-bit mantissa
-// at its top).
-constexpr float kE4m3Unbias = 0x1p120f;
 
 // Whether FusedDotRows can read w: F32 / BF16 always; FP8 when every vector pair lies inside one column
 // block (so one scale per pair; blocks and the view's first column on multiples of 2 vectors) and every
@@ -48,42 +44,6 @@ bool CanFuse(const WeightMatrix& w) {
     for (int64_t c = c0; c < c1; ++c)
       if (!std::isfinite(w.scale_inv[b * w.scale_cols + c] * kE4m3Unbias)) return false;
   return true;
-}
-
-// Whether n e4m3 codes hold the NaN code (0x7f / 0xff), which E4m3Lanes does not decode: one max over
-// the masked bytes per full byte vector (a quarter of an op per decoded float lane on AVX-512) instead of
-// a compare and a select per decoded vector.
-bool HasE4m3Nan(const uint8_t* p, int64_t n) {
-  const hn::ScalableTag<uint8_t> d8;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d8));
-  const auto magnitude = hn::Set(d8, 0x7f);
-  auto worst = hn::Zero(d8);
-  int64_t i = 0;
-  for (; i + lanes <= n; i += lanes) worst = hn::Max(worst, hn::And(hn::LoadU(d8, p + i), magnitude));
-  bool nan = !hn::AllFalse(d8, hn::Eq(worst, magnitude));
-  for (; i < n; ++i) nan |= (p[i] & 0x7f) == 0x7f;
-  return nan;
-}
-
-// e4m3 codes p[0, lanes) times `scale` (a block scale times 2^120), no NaN codes: sign-extending the byte
-// puts its sign bit in bits 7..31; shifted left by 20 the magnitude sits at bits 20..26 and the sign at 31,
-// and one AND clears the sign copies in bits 27..30. Three integer ops, against five for masking and
-// shifting sign and magnitude separately.
-template <class D>
-HWY_INLINE hn::Vec<D> E4m3Lanes(D df, const uint8_t* p, hn::Vec<D> scale) {
-  const hn::RebindToSigned<D> di;
-  const hn::RebindToUnsigned<D> du;
-  const hn::Rebind<int8_t, D> d8;
-  const auto wide = hn::BitCast(du, hn::PromoteTo(di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(p))));
-  const auto bits = hn::And(hn::ShiftLeft<20>(wide), hn::Set(du, 0x87F00000u));
-  return hn::Mul(hn::BitCast(df, bits), scale);
-}
-
-template <class D>
-HWY_INLINE hn::Vec<D> Bf16Lanes(D df, const uint16_t* p) {
-  const hn::RebindToUnsigned<D> du;
-  const hn::Rebind<uint16_t, D> d16;
-  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, p))));
 }
 
 // Row sources for FusedDotRows. Segment(i) prepares columns from i on and returns where they end (the

@@ -1,0 +1,105 @@
+// The lightning indexer's scores alone (kernels/index_score.h), against the FMA peak measured in the same
+// run: one decode query (64 heads x 128) against L keys in each of 8 layers of a real PagedKvCache of the
+// `small` preset's geometry (the keys read in place, as Indexer::Select does), for the fp32 and fp8 KV
+// dtypes, and the same fp32 keys from a contiguous buffer (the layout the old copy path scored).
+//   index_score_bench [--threads N] [--runs 7] [--context 32768]
+// Prints per layout: median and best ms per step (8 layers), GFLOP/s and the fraction of the FMA peak.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/index_score.h"
+#include "kernels/machine_limits.h"
+#include "model/paged_kv_cache.h"
+
+namespace {
+
+using namespace sieve;
+constexpr int64_t kLayers = 8, kHeads = 64, kHeadDim = 128, kBlockSize = 64;
+
+// Median and best seconds of `runs` calls of fn.
+std::pair<double, double> Time(int runs, const std::function<void()>& fn) {
+  std::vector<double> t;
+  for (int r = 0; r < runs; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t[0]};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 0, runs = 7;
+  int64_t context = 32768;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs")) runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--context")) context = std::max(1, std::atoi(argv[i + 1]));
+    else {
+      std::fprintf(stderr, "index_score_bench: unknown flag %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
+  kernels::ThreadPool pool(threads);
+  const double peak = kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
+  std::printf("FMA peak %.1f GFLOP/s (%d threads); %ld keys x %ld layers, %ld heads x %ld\n", peak / 1e9, threads,
+              static_cast<long>(context), static_cast<long>(kLayers), static_cast<long>(kHeads),
+              static_cast<long>(kHeadDim));
+  model::ModelConfig c;  // the `small` preset's cache geometry
+  c.kv_lora_rank = 512;
+  c.qk_rope_head_dim = 64;
+  c.index_n_heads = kHeads;
+  c.index_head_dim = kHeadDim;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q(kHeads * kHeadDim), w(kHeads), keys(kLayers * context * kHeadDim), scores(context);
+  for (auto* v : {&q, &w, &keys})
+    for (float& f : *v) f = normal(rng);
+  const double flops = 2.0 * kHeads * kHeadDim * context * kLayers;
+  auto report = [&](const char* name, std::pair<double, double> t) {
+    std::printf("%-22s median %8.2f ms  best %8.2f ms  %7.1f GFLOP/s  %5.1f%% of FMA peak\n", name, 1e3 * t.first,
+                1e3 * t.second, flops / t.first / 1e9, 100.0 * flops / t.first / peak);
+  };
+  // Scores every layer's keys over the pool, as a decode step splits them.
+  auto score_layers = [&](const std::function<kernels::IndexKeyRows(int64_t layer)>& rows_of) {
+    for (int64_t l = 0; l < kLayers; ++l) {
+      const kernels::IndexKeyRows rows = rows_of(l);
+      pool.ParallelFor(context, [&](int64_t k0, int64_t k1) {
+        kernels::IndexScores(q.data(), w.data(), kHeads, kHeadDim, rows, k0, k1, scores.data() + k0);
+      }, /*grain=*/256);
+    }
+  };
+
+  std::vector<const uint8_t*> contiguous(kLayers);
+  for (int64_t l = 0; l < kLayers; ++l) contiguous[l] = reinterpret_cast<const uint8_t*>(&keys[l * context * kHeadDim]);
+  report("fp32, contiguous", Time(runs, [&] {
+    score_layers([&](int64_t l) {
+      return kernels::IndexKeyRows{&contiguous[l], context, {kernels::IndexKeyType::kF32, kHeadDim * 4, 0}};
+    });
+  }));
+  const int64_t n_blocks = (context + kBlockSize - 1) / kBlockSize;
+  std::vector<float> latent(c.kv_lora_rank), rope(c.qk_rope_head_dim);
+  for (const auto dtype : {model::KvCacheDtype::kF32, model::KvCacheDtype::kFP8}) {
+    model::PagedKvCache cache(c, kLayers, n_blocks, kBlockSize, dtype);
+    for (int64_t l = 0; l < kLayers; ++l)
+      for (int64_t p = 0; p < context; ++p)
+        cache.Write(l, p / kBlockSize, p % kBlockSize, latent.data(), rope.data(), &keys[(l * context + p) * kHeadDim]);
+    std::vector<const uint8_t*> blocks(n_blocks);
+    report(dtype == model::KvCacheDtype::kF32 ? "fp32, in the KV cache" : "fp8, in the KV cache", Time(runs, [&] {
+      score_layers([&](int64_t l) {
+        for (int64_t b = 0; b < n_blocks; ++b) blocks[b] = cache.IndexKeys(l, b);
+        return kernels::IndexKeyRows{blocks.data(), kBlockSize, cache.IndexKeyFormat()};
+      });
+    }));
+  }
+  return 0;
+}
