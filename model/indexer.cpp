@@ -60,14 +60,18 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
                                                   int64_t cache_layer, const PagedKvCache& cache,
                                                   const ForwardContext& ctx) const {
   const int64_t n = step.n_tokens();
-  std::vector<float> q(n * n_heads_ * head_dim_);  // [n, n_heads, head_dim]
-  kernels::Matmul(wq_b_, qr, n, q.data(), *ctx.pool);
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t h = 0; h < n_heads_; ++h) {
-      float* qh = q.data() + (t * n_heads_ + h) * head_dim_;
-      rope_.RotateHalves(qh, step.positions[t]);
-      kernels::HadamardRotate(qh, head_dim_);
-    }
+  // [n, n_heads, head_dim]; reused from call to call on the thread running the layers: at 2,048 tokens it
+  // is 67 MiB, above glibc's 32 MiB mmap threshold, and allocated per layer it was page-faulted in afresh
+  // every time (~64K faults per 1,024-token prefill, most of its memset and kernel time).
+  thread_local std::vector<float> q_buffer;
+  q_buffer.resize(n * n_heads_ * head_dim_);
+  float* q = q_buffer.data();  // the lambdas below run on pool threads: not the thread_local itself
+  kernels::Matmul(wq_b_, qr, n, q, *ctx.pool);
+  for (int64_t t = 0; t < n; ++t) {
+    float* qt = q + t * n_heads_ * head_dim_;
+    rope_.RotateHalves(qt, n_heads_, head_dim_, step.positions[t]);
+    for (int64_t h = 0; h < n_heads_; ++h) kernels::HadamardRotate(qt + h * head_dim_, head_dim_);
+  }
   // Head weights w[t,h] = weights_proj(x)[t,h] * n_heads^-0.5 * head_dim^-0.5, in fp32 (Indexer.forward).
   std::vector<float> w(n * n_heads_);  // [n, n_heads]
   kernels::Matmul(weights_proj_, x, n, w.data(), *ctx.pool);
@@ -107,7 +111,7 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
           const int64_t causal = offset[i - c0 + 1] - offset[i - c0];
           if (causal == 0) continue;
           const int64_t t = begin + i;
-          const float* qt = q.data() + t * n_heads_ * head_dim_;
+          const float* qt = q + t * n_heads_ * head_dim_;
           const float* wt = w.data() + t * n_heads_;
           float* st = scores.data() + offset[i - c0];
           auto score_keys = [&](int64_t k0, int64_t k1) {
