@@ -2,13 +2,16 @@
 #include "kernels/blas_gemm.h"
 
 #include <oneapi/dnnl/dnnl.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "core/logging.h"
 #include "kernels/matmul.h"
+
+// The OpenMP runtime oneDNN uses (libgomp, see CMakeLists.txt), declared here rather than through
+// <omp.h>, which only an -fopenmp compile provides under clang.
+extern "C" void omp_set_num_threads(int num_threads);
 
 namespace sieve::kernels {
 

@@ -7,7 +7,10 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
       libcpp-httplib-dev libpcre2-dev libhwy-dev libdnnl-dev libfmt-dev libspdlog-dev libcli11-dev libssl-dev
-      zlib1g-dev curl ca-certificates clang libclang-rt-14-dev libopenmpi-dev openmpi-bin)
+      zlib1g-dev curl ca-certificates clang libclang-rt-14-dev libopenmpi-dev openmpi-bin
+      ocl-icd-opencl-dev)
+# ocl-icd-opencl-dev: Debian's oneDNN is built with its OpenCL GPU runtime, so its CMake package asks for
+# OpenCL (a Recommends, which --no-install-recommends skips).
 # Node.js with npm (Debian's nodejs + npm; a nodejs build that bundles npm is fine as it is).
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
