@@ -80,6 +80,14 @@ int main(int argc, char** argv) {
            MedianSeconds(runs, [&] { kernels::Matmul(head.view, x.data(), 1, y.data(), pool); }));
   }
   {
+    // One [256 x 1024] FP8 matrix (256 KiB, resident in L2) 64 times: the kernel's arithmetic ceiling,
+    // without DRAM; if this is not far above the read bandwidth, the GEMV is compute-bound.
+    const Weights hot = MakeWeights(DType::kF8E4M3, 256, cols);
+    report("fp8 64 x [256 x 1024] in L2 (compute)", 64.0 * static_cast<double>(hot.bytes.size()), MedianSeconds(runs, [&] {
+             for (int rep = 0; rep < 64; ++rep) kernels::Matmul(hot.view, x.data(), 1, y.data(), pool);
+           }));
+  }
+  {
     const Weights big = MakeWeights(DType::kF8E4M3, 65536, cols);
     report("fp8 [65536 x 1024]", static_cast<double>(big.bytes.size()),
            MedianSeconds(runs, [&] { kernels::Matmul(big.view, x.data(), 1, y.data(), pool); }));

@@ -36,18 +36,24 @@ HWY_INLINE bool HasE4m3Nan(const uint8_t* p, int64_t n) {
   return nan;
 }
 
-// e4m3 codes p[0, lanes) times `scale` (a block scale times 2^120), no NaN codes: sign-extending the byte
-// puts its sign bit in bits 7..31; shifted left by 20 the magnitude sits at bits 20..26 and the sign at 31,
-// and one AND clears the sign copies in bits 27..30. Three integer ops, against five for masking and
-// shifting sign and magnitude separately.
+// e4m3 codes p[0, lanes) as e4m3 * 2^-120 (exact, subnormal floats for the smallest codes), no NaN
+// codes: sign-extending the byte puts its sign bit in bits 7..31; shifted left by 20 the magnitude sits at
+// bits 20..26 and the sign at 31, and one AND clears the sign copies in bits 27..30. Three integer ops,
+// against five for masking and shifting sign and magnitude separately.
 template <class D>
-HWY_INLINE hn::Vec<D> E4m3Lanes(D df, const uint8_t* p, hn::Vec<D> scale) {
+HWY_INLINE hn::Vec<D> E4m3CodeLanes(D df, const uint8_t* p) {
   const hn::RebindToSigned<D> di;
   const hn::RebindToUnsigned<D> du;
   const hn::Rebind<int8_t, D> d8;
   const auto wide = hn::BitCast(du, hn::PromoteTo(di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(p))));
-  const auto bits = hn::And(hn::ShiftLeft<20>(wide), hn::Set(du, 0x87F00000u));
-  return hn::Mul(hn::BitCast(df, bits), scale);
+  return hn::BitCast(df, hn::And(hn::ShiftLeft<20>(wide), hn::Set(du, 0x87F00000u)));
+}
+
+// e4m3 codes p[0, lanes) times `scale` (a block scale times 2^120), no NaN codes: one rounding of the
+// exact product code * block scale.
+template <class D>
+HWY_INLINE hn::Vec<D> E4m3Lanes(D df, const uint8_t* p, hn::Vec<D> scale) {
+  return hn::Mul(E4m3CodeLanes(df, p), scale);
 }
 
 template <class D>

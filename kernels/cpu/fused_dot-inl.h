@@ -2,9 +2,10 @@
 // BF16 / F32 weights in place and decoding them in registers, so each weight byte goes from memory to an
 // FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
 //
-// Bits: every output equals Dot4Impl (kernels/cpu/matmul.cpp) on the tile DecodeRange writes for the same
-// rows: per row, even vectors accumulate in `a`, odd ones in `b`, then the same reduction and scalar
-// tail. So a token's logits do not depend on whether its step took this path or the tiled one.
+// Bits: BF16 / F32 outputs equal Dot4Impl (kernels/cpu/matmul.cpp) on the tile DecodeRange writes for the
+// same rows: per row, even vectors accumulate in `a`, odd ones in `b`, then the same reduction and scalar
+// tail. FP8 outputs equal Fp8TileDot on the tile DecodeE4m3Codes writes (BlockScaledDotRows for both). So a
+// token's logits do not depend on whether its step took this path or the tiled one.
 #if defined(SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_
 #undef SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_
@@ -30,10 +31,20 @@ namespace hn = hwy::HWY_NAMESPACE;
 // 2 x 4 = 8 independent FMA chains cover the FMA latency (4 cycles) x 2 FMA pipes.
 constexpr int64_t kFusedRows = 4;
 
-// Whether FusedDotRows can read w: F32 / BF16 always; FP8 when every vector pair lies inside one column
-// block (so one scale per pair; blocks and the view's first column on multiples of 2 vectors) and every
-// block scale times 2^120 is finite, so E4m3Lanes applies both factors in one multiply with the same
-// result as (code * 2^-120 * 2^120) * scale: both round the exact product code * scale once.
+// FP8 numerics of the GEMV below kMinGemmTokens (fused and tiled alike), as the reference's FP8 GEMM
+// kernel applies block scales (inference/kernel.py, fp8_gemm_kernel: one fp32 dot per 128-column block,
+// then times the block's scale): out = sum over column blocks b of (s_b * 2^80) * sum_j (x_j * 2^40) *
+// (c_j * 2^-120), with c_j * 2^-120 the exact E4m3CodeLanes value. Scaling each weight by its block scale
+// first cost one multiply per weight vector on top of the FMA: 1.8x the kernel's time with the weights in
+// cache (docs/performance.md, round 7). The activations carry 2^40 so that products of the smallest codes
+// (2^-129 after the shift) stay normal floats: without it, products under 2^-6 in real terms would be
+// subnormal and lose bits.
+constexpr float kFp8ActivationScale = 0x1p40f;
+constexpr float kFp8BlockUnbias = 0x1p80f;  // 2^120 / kFp8ActivationScale
+
+// Whether FusedDotRows / BlockScaledDotRows can read w: F32 / BF16 always; FP8 when every vector pair lies
+// inside one column block (blocks and the view's first column on multiples of 2 vectors) and every block
+// scale times 2^80 is finite.
 bool CanFuse(const WeightMatrix& w) {
   const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   if (w.dtype == DType::kBF16 || w.dtype == DType::kF32) return true;
@@ -42,37 +53,45 @@ bool CanFuse(const WeightMatrix& w) {
   const int64_t c0 = w.col_begin / w.block_cols, c1 = (w.col_begin + w.cols + w.block_cols - 1) / w.block_cols;
   for (int64_t b = b0; b < b1; ++b)
     for (int64_t c = c0; c < c1; ++c)
-      if (!std::isfinite(w.scale_inv[b * w.scale_cols + c] * kE4m3Unbias)) return false;
+      if (!std::isfinite(w.scale_inv[b * w.scale_cols + c] * kFp8BlockUnbias)) return false;
   return true;
 }
 
-// Row sources for FusedDotRows. Segment(i) prepares columns from i on and returns where they end (the
-// end of i's column block for FP8); Lanes(k, i) decodes one vector of row k; Scalar(k, i) one element,
-// exactly as DecodeRange's scalar tail.
-struct Fp8Rows {
+// The block scales of kFusedRows FP8 rows: Segment(i) loads those of column i's block (times 2^80) and
+// returns where the block ends.
+struct Fp8BlockScales {
   const WeightMatrix& w;
-  const uint8_t* row[kFusedRows];
   const float* scales[kFusedRows];
-  float scale[kFusedRows], folded[kFusedRows];  // the segment's block scales, and those times 2^120
-  Fp8Rows(const WeightMatrix& m, int64_t r) : w(m) {
-    for (int64_t k = 0; k < kFusedRows; ++k) {
-      row[k] = reinterpret_cast<const uint8_t*>(m.RowBytes(r + k));
-      scales[k] = m.scale_inv + ((m.row_begin + r + k) / m.block_rows) * m.scale_cols;
-    }
+  float folded[kFusedRows];
+  Fp8BlockScales(const WeightMatrix& m, int64_t r) : w(m) {
+    for (int64_t k = 0; k < kFusedRows; ++k) scales[k] = m.scale_inv + ((m.row_begin + r + k) / m.block_rows) * m.scale_cols;
   }
   int64_t Segment(int64_t i) {
     const int64_t block = (w.col_begin + i) / w.block_cols;
-    for (int64_t k = 0; k < kFusedRows; ++k) {
-      scale[k] = scales[k][block];
-      folded[k] = scale[k] * kE4m3Unbias;
-    }
+    for (int64_t k = 0; k < kFusedRows; ++k) folded[k] = scales[k][block] * kFp8BlockUnbias;
     return std::min(w.cols, (block + 1) * w.block_cols - w.col_begin);
   }
-  template <class D>
-  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const {
-    return E4m3Lanes(df, row[k] + i, hn::Set(df, folded[k]));
+};
+
+// FP8 row sources for BlockScaledDotRows: Lanes(k, i) is one vector of row k as code * 2^-120, Scalar(k, i)
+// one element; from the bytes in place, or from a tile of rows DecodeE4m3Codes wrote.
+struct Fp8Rows : Fp8BlockScales {
+  const uint8_t* row[kFusedRows];
+  Fp8Rows(const WeightMatrix& m, int64_t r) : Fp8BlockScales(m, r) {
+    for (int64_t k = 0; k < kFusedRows; ++k) row[k] = reinterpret_cast<const uint8_t*>(m.RowBytes(r + k));
   }
-  float Scalar(int64_t k, int64_t i) const { return E4m3ToFloat(row[k][i]) * scale[k]; }
+  template <class D>
+  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return E4m3CodeLanes(df, row[k] + i); }
+  float Scalar(int64_t k, int64_t i) const { return E4m3ToFloat(row[k][i]) * 0x1p-120f; }  // exact
+};
+struct Fp8TileRows : Fp8BlockScales {
+  const float* row[kFusedRows];
+  Fp8TileRows(const WeightMatrix& m, int64_t r, const float* tile) : Fp8BlockScales(m, r) {
+    for (int64_t k = 0; k < kFusedRows; ++k) row[k] = tile + k * m.cols;
+  }
+  template <class D>
+  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return hn::LoadU(df, row[k] + i); }
+  float Scalar(int64_t k, int64_t i) const { return row[k][i]; }
 };
 
 struct Bf16Rows {
@@ -128,6 +147,48 @@ HWY_INLINE void FusedDotRows(const float* x, int64_t n, Rows rows, float* out) {
     for (int64_t k = 0; k < kFusedRows; ++k) out[k] += x[i] * rows.Scalar(k, i);
 }
 
+// out[k] = the FP8 rows of `rows` against x (already times kFp8ActivationScale) over n columns: per column
+// block, vector pairs into block accumulators `ba` (even vectors) and `bb` (odd), a last single vector into
+// `ba` and scalars into `bt`; then each block's sums times its folded scale into `a`, `b` and `t`. The
+// scalar steps are explicit fmas: left to -ffp-contract, GCC fused them in one instantiation (bytes or
+// tile) and not in the other on the AVX2 target, one ulp apart.
+template <class Rows>
+HWY_INLINE void BlockScaledDotRows(const float* x, int64_t n, Rows rows, float* out) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  using V = hn::Vec<decltype(df)>;
+  V a[kFusedRows], b[kFusedRows];
+  float t[kFusedRows] = {};
+  HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) a[k] = b[k] = hn::Zero(df);
+  for (int64_t i = 0; i < n;) {
+    const int64_t end = rows.Segment(i);
+    V ba[kFusedRows], bb[kFusedRows];
+    float bt[kFusedRows] = {};
+    HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) ba[k] = bb[k] = hn::Zero(df);
+    for (; i + 2 * lanes <= end; i += 2 * lanes) {
+      const auto x0 = hn::LoadU(df, x + i), x1 = hn::LoadU(df, x + i + lanes);
+      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
+        ba[k] = hn::MulAdd(x0, rows.Lanes(df, k, i), ba[k]);
+        bb[k] = hn::MulAdd(x1, rows.Lanes(df, k, i + lanes), bb[k]);
+      }
+    }
+    if (i + lanes <= end) {
+      const auto x0 = hn::LoadU(df, x + i);
+      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) ba[k] = hn::MulAdd(x0, rows.Lanes(df, k, i), ba[k]);
+      i += lanes;
+    }
+    for (; i < end; ++i)
+      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) bt[k] = std::fma(x[i], rows.Scalar(k, i), bt[k]);
+    HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
+      const auto scale = hn::Set(df, rows.folded[k]);
+      a[k] = hn::MulAdd(ba[k], scale, a[k]);
+      b[k] = hn::MulAdd(bb[k], scale, b[k]);
+      t[k] = std::fma(bt[k], rows.folded[k], t[k]);
+    }
+  }
+  HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) out[k] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[k], b[k]))) + t[k];
+}
+
 // Tiles ahead that the decode GEMV prefetches (in its order of tiles, across the matrices of one call). A tile's rows are short streams (1-2 KiB each for hidden 1024)
 // that start on a new page every tile, where the hardware prefetchers retrain and stop, so without help
 // each tile begins with demand misses; one tile ahead was enough for FP8, two were better for BF16
@@ -143,19 +204,26 @@ void PrefetchTile(const WeightMatrix& w, int64_t r) {
     for (int64_t o = 0; o < bytes; o += 64) hwy::Prefetch(row + o);  // one per cache line
 }
 
-// The kFusedRows rows r.. of w against x (CanFuse(w)); false, with nothing written, when an FP8 row holds
-// a NaN code: the caller then decodes the tile (DecodeRange handles NaN) and gets the same bits otherwise.
-// The caller prefetches (PrefetchTile), kPrefetchTiles tiles ahead in its own order of tiles.
+// The kFusedRows rows r.. of w against x (CanFuse(w); for FP8, x times kFp8ActivationScale); false, with
+// nothing written, when an FP8 row holds a NaN code: the caller then decodes the tile (DecodeE4m3Codes
+// handles NaN) and gets the same bits otherwise. The caller prefetches (PrefetchTile), kPrefetchTiles
+// tiles ahead in its own order of tiles.
 bool FusedDot(const float* x, const WeightMatrix& w, int64_t r, float* out) {
   switch (w.dtype) {
     case DType::kF8E4M3:
       for (int64_t k = 0; k < kFusedRows; ++k)
         if (HasE4m3Nan(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols)) return false;
-      FusedDotRows(x, w.cols, Fp8Rows(w, r), out);
+      BlockScaledDotRows(x, w.cols, Fp8Rows(w, r), out);
       return true;
     case DType::kBF16: FusedDotRows(x, w.cols, Bf16Rows(w, r), out); return true;
     default: FusedDotRows(x, w.cols, F32Rows(w, r), out); return true;
   }
+}
+
+// FusedDot's FP8 result from `tile`: the rows r.. of w as DecodeE4m3Codes writes them (kFusedRows rows of
+// w.cols floats, NaN codes included).
+void Fp8TileDot(const float* x, const WeightMatrix& w, int64_t r, const float* tile, float* out) {
+  BlockScaledDotRows(x, w.cols, Fp8TileRows(w, r, tile), out);
 }
 
 }  // namespace sieve::kernels::HWY_NAMESPACE

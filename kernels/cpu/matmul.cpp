@@ -202,20 +202,39 @@ static_assert(kTileRows == kFusedRows, "a fused pass must cover exactly one tile
 // into a tile then pays a store and a reload per weight for at most this many uses.
 constexpr int64_t kMaxFusedTokens = 2;
 
-// Output rows [r, r + kTileRows) of p (fewer in a matrix's last tile) for all of p's tokens. `fused`:
-// p.n <= kMaxFusedTokens and CanFuse(*p.w). `tile` has room for kTileRows rows of p.w->cols floats.
+// How the full tiles of a product are computed: `fused`: p.n <= kMaxFusedTokens and CanFuse(*p.w), from
+// the weight bytes; `block_scaled`: an FP8 matrix with CanFuse, whose tiles (fused or decoded) follow the
+// block-scaled numerics of kernels/cpu/fused_dot-inl.h on `scaled_x`, p.x times kFp8ActivationScale.
+struct TilePlan {
+  bool fused = false, block_scaled = false;
+  const float* scaled_x = nullptr;
+};
+
+// Output rows [r, r + kTileRows) of p (fewer in a matrix's last tile) for all of p's tokens. `tile` has
+// room for kTileRows rows of p.w->cols floats.
 // Dot4Impl over DotImpl alone: small-preset prefill of 128 tokens, 1 thread, 1.65 -> 1.39 s CPU (forward_bench).
-void ProductTile(const MatmulProduct& p, bool fused, int64_t r, float* tile) {
+void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float* tile) {
   const WeightMatrix& w = *p.w;
   const float* x = p.x;
   const int64_t n = p.n;
   float* y = p.y;
   const int64_t tile_rows = std::min(kTileRows, w.rows - r);
   float dots[kTileRows];
-  if (fused && tile_rows == kTileRows) {
+  if (tile_rows == kTileRows && (plan.fused || plan.block_scaled)) {
+    const float* fused_x = plan.block_scaled ? plan.scaled_x : x;
     int64_t t = 0;  // FusedDot refuses a tile with an FP8 NaN code at t = 0, before writing anything
-    for (; t < n && FusedDot(x + t * w.cols, w, r, dots); ++t) std::copy_n(dots, kTileRows, y + t * w.rows + r);
+    if (plan.fused)
+      for (; t < n && FusedDot(fused_x + t * w.cols, w, r, dots); ++t) std::copy_n(dots, kTileRows, y + t * w.rows + r);
     if (t == n) return;
+    if (plan.block_scaled) {
+      for (int64_t k = 0; k < kTileRows; ++k)
+        DecodeE4m3(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), 0x1p-120f, w.cols, tile + k * w.cols);
+      for (; t < n; ++t) {
+        Fp8TileDot(plan.scaled_x + t * w.cols, w, r, tile, dots);
+        std::copy_n(dots, kTileRows, y + t * w.rows + r);
+      }
+      return;
+    }
   }
   for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile + k * w.cols);
   if (tile_rows == kTileRows) {
@@ -237,24 +256,46 @@ void ProductTile(const MatmulProduct& p, bool fused, int64_t r, float* tile) {
 }
 
 // The call's tiles are numbered product after product, each product's from its row 0 in steps of
-// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDot, Dot4Impl or
-// DotImpl (a matrix's last, partial tile) depends neither on the thread count nor on the other products.
-// Products must have 0 < n < kMinGemmTokens.
+// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDot, Fp8TileDot,
+// Dot4Impl or DotImpl (a matrix's last, partial tile) depends neither on the thread count nor on the other
+// products. Products must have 0 < n < kMinGemmTokens.
 void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& pool) {
   // Reused across calls (no allocation in the hot path); the workers read them through these references,
   // since naming a thread_local inside the lambda would give each worker its own, empty copy.
   thread_local std::vector<int64_t> first_tile_storage;  // [count + 1]: product j has tiles [first[j], first[j + 1])
-  thread_local std::vector<char> fused_storage;          // [count]
+  thread_local std::vector<TilePlan> plan_storage;       // [count]
+  thread_local std::vector<int64_t> scaled_at_storage;   // [count]: offset of product j's scaled x, or -1
+  thread_local std::vector<float> scaled_storage;        // the FP8 products' activations times 2^40
   std::vector<int64_t>& first = first_tile_storage;
-  std::vector<char>& fused = fused_storage;
+  std::vector<TilePlan>& plans = plan_storage;
+  std::vector<int64_t>& scaled_at = scaled_at_storage;
+  std::vector<float>& scaled = scaled_storage;
   first.assign(1, 0);
-  fused.clear();
-  int64_t max_cols = 0;
+  plans.assign(count, TilePlan{});
+  scaled_at.assign(count, -1);
+  int64_t max_cols = 0, scaled_size = 0;
   for (int64_t j = 0; j < count; ++j) {
-    const WeightMatrix& w = *products[j].w;
-    first.push_back(first.back() + (w.rows + kTileRows - 1) / kTileRows);
-    fused.push_back(products[j].n <= kMaxFusedTokens && CanFuse(w));
-    max_cols = std::max(max_cols, w.cols);
+    const MatmulProduct& p = products[j];
+    first.push_back(first.back() + (p.w->rows + kTileRows - 1) / kTileRows);
+    const bool can_fuse = CanFuse(*p.w);
+    plans[j].fused = p.n <= kMaxFusedTokens && can_fuse;
+    plans[j].block_scaled = p.w->dtype == DType::kF8E4M3 && can_fuse;
+    max_cols = std::max(max_cols, p.w->cols);
+    if (!plans[j].block_scaled) continue;
+    for (int64_t i = 0; i < j && scaled_at[j] < 0; ++i)  // products reading the same activations share one copy
+      if (scaled_at[i] >= 0 && products[i].x == p.x && products[i].n * products[i].w->cols == p.n * p.w->cols) scaled_at[j] = scaled_at[i];
+    if (scaled_at[j] < 0) {
+      scaled_at[j] = scaled_size;
+      scaled_size += p.n * p.w->cols;
+    }
+  }
+  scaled.resize(static_cast<size_t>(scaled_size));
+  for (int64_t j = 0; j < count; ++j) {
+    if (scaled_at[j] < 0) continue;
+    float* out = scaled.data() + scaled_at[j];
+    plans[j].scaled_x = out;
+    const float* x = products[j].x;
+    for (int64_t i = 0; i < products[j].n * products[j].w->cols; ++i) out[i] = x[i] * kFp8ActivationScale;  // exact
   }
   pool.ParallelFor(first.back(), [&](int64_t i0, int64_t i1) {
     thread_local std::vector<float> tile;  // reused across calls and steps: no allocation in the hot path
@@ -265,8 +306,8 @@ void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& po
       while (i >= first[j + 1]) ++j;
       const int64_t target = i + kPrefetchTiles;
       while (ahead < count && target >= first[ahead + 1]) ++ahead;
-      if (ahead < count && fused[ahead]) PrefetchTile(*products[ahead].w, (target - first[ahead]) * kTileRows);
-      ProductTile(products[j], fused[j], (i - first[j]) * kTileRows, tile.data());
+      if (ahead < count && plans[ahead].fused) PrefetchTile(*products[ahead].w, (target - first[ahead]) * kTileRows);
+      ProductTile(products[j], plans[j], (i - first[j]) * kTileRows, tile.data());
     }
   });
 }

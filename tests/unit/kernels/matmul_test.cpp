@@ -209,8 +209,8 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
   }
 }
 
-// The fused kernel does not decode the NaN code and folds 2^120 into the block scale: a tile with a NaN
-// code, or a matrix whose scale x 2^120 overflows, must take the decoded-tile path and give its bits.
+// The fused kernel does not decode the NaN code and folds 2^80 into the block scale: a tile with a NaN
+// code, or a matrix whose scale x 2^80 overflows, must take the decoded-tile path and give its bits.
 TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
   std::mt19937 rng(13);
   Fp8Matrix w(8, 256, 128, rng);
@@ -222,7 +222,7 @@ TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
       if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
     return true;
   };
-  for (const float scale : {0.005f, 1024.0f}) {  // 1024 x 2^120 is not a finite float
+  for (const float scale : {0.005f, 1e30f}) {  // 1e30 x 2^80 is not a finite float
     w.scales[0] = scale;
     std::vector<float> single(8), batched(3 * 8);
     Matmul(w.view, x.data() + 256, 1, single.data(), pool);  // fused where it can
@@ -230,6 +230,26 @@ TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
     EXPECT_TRUE(std::isnan(single[5])) << scale;
     EXPECT_FALSE(std::isnan(single[4])) << scale;
     EXPECT_TRUE(same_bits(single, batched.data() + 8)) << scale;
+  }
+}
+
+// The GEMV sums code * 2^-120 products per column block before the block scale: the activations carry
+// 2^40 so that small activations times the smallest (subnormal) codes stay normal floats. Without it
+// these products (~2^-139) would keep only a few bits and miss 1e-5 by far.
+TEST_P(MatmulOnEachTarget, Fp8SmallActivationsTimesSubnormalCodesKeepTheirBits) {
+  std::mt19937 rng(17);
+  Fp8Matrix w(8, 256, 128, rng);
+  std::uniform_int_distribution<int> subnormal(1, 7);
+  for (auto& b : w.bytes) b = static_cast<uint8_t>(subnormal(rng) | (rng() & 0x80));
+  std::vector<float> x = RandomFloats(3 * 256, rng);
+  for (auto& v : x) v *= 1e-3f;
+  ThreadPool pool(2);
+  for (int64_t n : {1, 3}) {  // fused, and decoded tiles
+    std::vector<float> y(n * 8);
+    Matmul(w.view, x.data(), n, y.data(), pool);
+    std::vector<double> want, magnitude;
+    reference::Matmul(w.view, x.data(), n, &want, &magnitude);
+    EXPECT_LE(MaxRelativeError(y, want, magnitude), 1e-5) << "n=" << n;
   }
 }
 
