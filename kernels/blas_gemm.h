@@ -16,11 +16,13 @@
 namespace sieve::kernels {
 
 // From this many token rows on, decoding a weight panel once and multiplying it with sgemm beats the dot
-// kernels (which also decode each weight tile once per call, but reuse it at ~1.3 FMA per load).
+// kernels, which decode each weight vector in registers once per pair of tokens (kernels/cpu/fused_dot-inl.h).
+// 64 since round 7 (docs/performance.md): with the pair kernel, batch-16 decode 131-133 ms/step against
+// 138-148 at 16, and a 512-token prefill 0.80-0.85 s against 0.84-0.88 s.
 // The switch makes a token's result depend on how many rows share its matmul (a different summation
 // order, ~1e-7 relative), never on the thread count; tests/unit/model/forward_consistency_test.cpp says
 // which properties are bit-exact and which hold to a tolerance.
-inline constexpr int64_t kMinGemmTokens = 16;
+inline constexpr int64_t kMinGemmTokens = 64;
 
 // c [m, n] = a [m, k] . op(b), row-major with leading dimensions (strides of a row); op(b) = b^T with b
 // [n, k] when `b_transposed`, else b [k, n]. Runs on the calling thread only: our ThreadPool already

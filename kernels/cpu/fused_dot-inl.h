@@ -2,10 +2,10 @@
 // BF16 / F32 weights in place and decoding them in registers, so each weight byte goes from memory to an
 // FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
 //
-// Bits: BF16 / F32 outputs equal Dot4Impl (kernels/cpu/matmul.cpp) on the tile DecodeRange writes for the
-// same rows: per row, even vectors accumulate in `a`, odd ones in `b`, then the same reduction and scalar
-// tail. FP8 outputs equal Fp8TileDot on the tile DecodeE4m3Codes writes (BlockScaledDotRows for both). So a
-// token's logits do not depend on whether its step took this path or the tiled one.
+// Bits: each token's outputs are the same whether its pass carries one or kFusedTokens tokens, and FP8
+// tiles with a NaN code (decoded by DecodeE4m3Codes, then Fp8TileDot: BlockScaledDotRows for both) give
+// the fused kernel's bits in their other rows. So a token's logits do not depend on how many tokens share
+// its step (below kMinGemmTokens).
 #if defined(SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_
 #undef SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_
@@ -118,75 +118,94 @@ struct F32Rows {
   float Scalar(int64_t k, int64_t i) const { return row[k][i]; }
 };
 
-// out[k] = x . row k of `rows` over n columns, in Dot4Impl's order (see the top of this file).
-template <class Rows>
-HWY_INLINE void FusedDotRows(const float* x, int64_t n, Rows rows, float* out) {
+// Tokens per pass of the fused kernels: each weight vector decoded in registers feeds this many tokens.
+// Two keep every accumulator of the FP8 kernel in a register (2 x 4 rows x 2 block + 2 x 4 total sums).
+constexpr int64_t kFusedTokens = 2;
+
+// out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each in Dot4Impl's order (see the top of
+// this file), so one token's bits do not depend on T. The scalar tail uses explicit fmas, as Dot4Impl's,
+// rather than whatever -ffp-contract makes of each instantiation.
+template <int64_t T, class Rows>
+HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  hn::Vec<decltype(df)> a[kFusedRows], b[kFusedRows];
-  for (int64_t k = 0; k < kFusedRows; ++k) a[k] = b[k] = hn::Zero(df);
+  hn::Vec<decltype(df)> a[T][kFusedRows], b[T][kFusedRows];
+  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) a[t][k] = b[t][k] = hn::Zero(df);
   int64_t i = 0;
   while (i + 2 * lanes <= n) {
     const int64_t end = rows.Segment(i);  // a whole number of pairs, or the last segment
     for (; i + 2 * lanes <= end; i += 2 * lanes) {
-      const auto x0 = hn::LoadU(df, x + i), x1 = hn::LoadU(df, x + i + lanes);
-      for (int64_t k = 0; k < kFusedRows; ++k) {
-        a[k] = hn::MulAdd(x0, rows.Lanes(df, k, i), a[k]);
-        b[k] = hn::MulAdd(x1, rows.Lanes(df, k, i + lanes), b[k]);
+      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
+        const auto w0 = rows.Lanes(df, k, i), w1 = rows.Lanes(df, k, i + lanes);
+        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+          a[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][k]);
+          b[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, b[t][k]);
+        }
       }
     }
   }
   if (i < n) rows.Segment(i);
   if (i + lanes <= n) {
-    const auto x0 = hn::LoadU(df, x + i);
-    for (int64_t k = 0; k < kFusedRows; ++k) a[k] = hn::MulAdd(x0, rows.Lanes(df, k, i), a[k]);
+    HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
+      const auto w0 = rows.Lanes(df, k, i);
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) a[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][k]);
+    }
     i += lanes;
   }
-  for (int64_t k = 0; k < kFusedRows; ++k) out[k] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[k], b[k])));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t k = 0; k < kFusedRows; ++k) out[t][k] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][k], b[t][k])));
   for (; i < n; ++i)
-    for (int64_t k = 0; k < kFusedRows; ++k) out[k] += x[i] * rows.Scalar(k, i);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t k = 0; k < kFusedRows; ++k) out[t][k] = std::fma(x[t][i], rows.Scalar(k, i), out[t][k]);
 }
 
-// out[k] = the FP8 rows of `rows` against x (already times kFp8ActivationScale) over n columns: per column
-// block, vector pairs into block accumulators `ba` (even vectors) and `bb` (odd), a last single vector into
-// `ba` and scalars into `bt`; then each block's sums times its folded scale into `a`, `b` and `t`. The
-// scalar steps are explicit fmas: left to -ffp-contract, GCC fused them in one instantiation (bytes or
-// tile) and not in the other on the AVX2 target, one ulp apart.
-template <class Rows>
-HWY_INLINE void BlockScaledDotRows(const float* x, int64_t n, Rows rows, float* out) {
+// out[t][k] = the FP8 rows of `rows` against x[t] (already times kFp8ActivationScale) over n columns for T
+// tokens: per column block, vector pairs into block sums `ba` (even vectors) and `bb` (odd), a last single
+// vector into `ba` and scalars into `bt`; then per block total += (ba + bb) * folded scale (and the
+// scalars' likewise). The scalar steps are explicit fmas: left to -ffp-contract, GCC fused them in one
+// instantiation (bytes or tile) and not in the other on the AVX2 target, one ulp apart.
+template <int64_t T, class Rows>
+HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<decltype(df)>;
-  V a[kFusedRows], b[kFusedRows];
-  float t[kFusedRows] = {};
-  HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) a[k] = b[k] = hn::Zero(df);
+  V total[T][kFusedRows];
+  float total_tail[T][kFusedRows] = {};
+  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) total[t][k] = hn::Zero(df);
   for (int64_t i = 0; i < n;) {
     const int64_t end = rows.Segment(i);
-    V ba[kFusedRows], bb[kFusedRows];
-    float bt[kFusedRows] = {};
-    HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) ba[k] = bb[k] = hn::Zero(df);
+    V ba[T][kFusedRows], bb[T][kFusedRows];
+    float bt[T][kFusedRows] = {};
+    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) ba[t][k] = bb[t][k] = hn::Zero(df);
     for (; i + 2 * lanes <= end; i += 2 * lanes) {
-      const auto x0 = hn::LoadU(df, x + i), x1 = hn::LoadU(df, x + i + lanes);
       HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
-        ba[k] = hn::MulAdd(x0, rows.Lanes(df, k, i), ba[k]);
-        bb[k] = hn::MulAdd(x1, rows.Lanes(df, k, i + lanes), bb[k]);
+        const auto w0 = rows.Lanes(df, k, i), w1 = rows.Lanes(df, k, i + lanes);
+        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+          ba[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][k]);
+          bb[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, bb[t][k]);
+        }
       }
     }
     if (i + lanes <= end) {
-      const auto x0 = hn::LoadU(df, x + i);
-      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) ba[k] = hn::MulAdd(x0, rows.Lanes(df, k, i), ba[k]);
+      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
+        const auto w0 = rows.Lanes(df, k, i);
+        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) ba[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][k]);
+      }
       i += lanes;
     }
     for (; i < end; ++i)
-      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) bt[k] = std::fma(x[i], rows.Scalar(k, i), bt[k]);
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t k = 0; k < kFusedRows; ++k) bt[t][k] = std::fma(x[t][i], rows.Scalar(k, i), bt[t][k]);
     HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
       const auto scale = hn::Set(df, rows.folded[k]);
-      a[k] = hn::MulAdd(ba[k], scale, a[k]);
-      b[k] = hn::MulAdd(bb[k], scale, b[k]);
-      t[k] = std::fma(bt[k], rows.folded[k], t[k]);
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+        total[t][k] = hn::MulAdd(hn::Add(ba[t][k], bb[t][k]), scale, total[t][k]);
+        total_tail[t][k] = std::fma(bt[t][k], rows.folded[k], total_tail[t][k]);
+      }
     }
   }
-  HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) out[k] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[k], b[k]))) + t[k];
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t k = 0; k < kFusedRows; ++k) out[t][k] = hn::GetLane(hn::SumOfLanes(df, total[t][k])) + total_tail[t][k];
 }
 
 // Tiles ahead that the decode GEMV prefetches (in its order of tiles, across the matrices of one call). A tile's rows are short streams (1-2 KiB each for hidden 1024)
@@ -204,26 +223,31 @@ void PrefetchTile(const WeightMatrix& w, int64_t r) {
     for (int64_t o = 0; o < bytes; o += 64) hwy::Prefetch(row + o);  // one per cache line
 }
 
-// The kFusedRows rows r.. of w against x (CanFuse(w); for FP8, x times kFp8ActivationScale); false, with
-// nothing written, when an FP8 row holds a NaN code: the caller then decodes the tile (DecodeE4m3Codes
-// handles NaN) and gets the same bits otherwise. The caller prefetches (PrefetchTile), kPrefetchTiles
-// tiles ahead in its own order of tiles.
-bool FusedDot(const float* x, const WeightMatrix& w, int64_t r, float* out) {
+// Whether rows [r, r + kFusedRows) of w hold an FP8 NaN code, which the fused kernel does not decode: the
+// caller then decodes the tile (DecodeE4m3Codes handles NaN) and gets the same bits otherwise.
+bool TileHasNan(const WeightMatrix& w, int64_t r) {
+  if (w.dtype != DType::kF8E4M3) return false;
+  for (int64_t k = 0; k < kFusedRows; ++k)
+    if (HasE4m3Nan(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols)) return true;
+  return false;
+}
+
+// The kFusedRows rows r.. of w against T <= kFusedTokens token rows x[t] (CanFuse(w), !TileHasNan(w, r);
+// for FP8, x times kFp8ActivationScale) into out[t][0, kFusedRows). The caller prefetches (PrefetchTile),
+// kPrefetchTiles tiles ahead in its own order of tiles.
+template <int64_t T>
+void FusedDot(const float* const* x, const WeightMatrix& w, int64_t r, float* const* out) {
   switch (w.dtype) {
-    case DType::kF8E4M3:
-      for (int64_t k = 0; k < kFusedRows; ++k)
-        if (HasE4m3Nan(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols)) return false;
-      BlockScaledDotRows(x, w.cols, Fp8Rows(w, r), out);
-      return true;
-    case DType::kBF16: FusedDotRows(x, w.cols, Bf16Rows(w, r), out); return true;
-    default: FusedDotRows(x, w.cols, F32Rows(w, r), out); return true;
+    case DType::kF8E4M3: BlockScaledDotRows<T>(x, w.cols, Fp8Rows(w, r), out); return;
+    case DType::kBF16: FusedDotRows<T>(x, w.cols, Bf16Rows(w, r), out); return;
+    default: FusedDotRows<T>(x, w.cols, F32Rows(w, r), out); return;
   }
 }
 
-// FusedDot's FP8 result from `tile`: the rows r.. of w as DecodeE4m3Codes writes them (kFusedRows rows of
-// w.cols floats, NaN codes included).
+// FusedDot's FP8 result for one token from `tile`: the rows r.. of w as DecodeE4m3Codes writes them
+// (kFusedRows rows of w.cols floats, NaN codes included).
 void Fp8TileDot(const float* x, const WeightMatrix& w, int64_t r, const float* tile, float* out) {
-  BlockScaledDotRows(x, w.cols, Fp8TileRows(w, r, tile), out);
+  BlockScaledDotRows<1>(&x, w.cols, Fp8TileRows(w, r, tile), &out);
 }
 
 }  // namespace sieve::kernels::HWY_NAMESPACE

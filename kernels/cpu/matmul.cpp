@@ -47,6 +47,9 @@ void DecodeE4m3(const uint8_t* src, float scale, int64_t n, float* out) {
   for (; i < n; ++i) out[i] = E4m3ToFloat(src[i]) * scale;
 }
 
+// e4m3 codes as code * 2^-120 (exact; the block-scaled GEMV's tiles), NaN codes as NaN.
+void DecodeE4m3Codes(const uint8_t* src, int64_t n, float* out) { DecodeE4m3(src, 0x1p-120f, n, out); }
+
 void DecodeBf16(const uint16_t* src, int64_t n, float* out) {
   const hn::ScalableTag<float> df;
   const hn::RebindToUnsigned<decltype(df)> du;
@@ -198,13 +201,12 @@ void AxpyImpl(float alpha, const float* x, float* y, int64_t n) {
 // that each activation row is loaded once per tile instead of once per weight row.
 constexpr int64_t kTileRows = 4;
 static_assert(kTileRows == kFusedRows, "a fused pass must cover exactly one tile, in Dot4Impl's order");
-// Up to this many tokens, full tiles are computed straight from the weight bytes (FusedDot): decoding
-// into a tile then pays a store and a reload per weight for at most this many uses.
-constexpr int64_t kMaxFusedTokens = 2;
 
-// How the full tiles of a product are computed: `fused`: p.n <= kMaxFusedTokens and CanFuse(*p.w), from
-// the weight bytes; `block_scaled`: an FP8 matrix with CanFuse, whose tiles (fused or decoded) follow the
-// block-scaled numerics of kernels/cpu/fused_dot-inl.h on `scaled_x`, p.x times kFp8ActivationScale.
+// How the full tiles of a product are computed: `fused`: CanFuse(*p.w), from the weight bytes decoded in
+// registers, kFusedTokens tokens per pass (each weight vector decoded once per pass instead of stored to
+// a tile and reloaded per token); `block_scaled`: an FP8 matrix with CanFuse, whose tiles (fused, or
+// decoded when they hold a NaN code) follow the block-scaled numerics of kernels/cpu/fused_dot-inl.h on
+// `scaled_x`, p.x times kFp8ActivationScale.
 struct TilePlan {
   bool fused = false, block_scaled = false;
   const float* scaled_x = nullptr;
@@ -219,35 +221,45 @@ void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float*
   const int64_t n = p.n;
   float* y = p.y;
   const int64_t tile_rows = std::min(kTileRows, w.rows - r);
-  float dots[kTileRows];
-  if (tile_rows == kTileRows && (plan.fused || plan.block_scaled)) {
-    const float* fused_x = plan.block_scaled ? plan.scaled_x : x;
-    int64_t t = 0;  // FusedDot refuses a tile with an FP8 NaN code at t = 0, before writing anything
-    if (plan.fused)
-      for (; t < n && FusedDot(fused_x + t * w.cols, w, r, dots); ++t) std::copy_n(dots, kTileRows, y + t * w.rows + r);
-    if (t == n) return;
-    if (plan.block_scaled) {
-      for (int64_t k = 0; k < kTileRows; ++k)
-        DecodeE4m3(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), 0x1p-120f, w.cols, tile + k * w.cols);
-      for (; t < n; ++t) {
-        Fp8TileDot(plan.scaled_x + t * w.cols, w, r, tile, dots);
-        std::copy_n(dots, kTileRows, y + t * w.rows + r);
-      }
-      return;
+  float dots[kFusedTokens][kTileRows];
+  float* outs[kFusedTokens] = {dots[0], dots[1]};
+  static_assert(kFusedTokens == 2, "outs lists kFusedTokens rows");
+  const float* fused_x = plan.block_scaled ? plan.scaled_x : x;
+  if (tile_rows == kTileRows && plan.fused && !TileHasNan(w, r)) {
+    int64_t t = 0;
+    for (; t + kFusedTokens <= n; t += kFusedTokens) {
+      const float* xs[kFusedTokens];
+      for (int64_t u = 0; u < kFusedTokens; ++u) xs[u] = fused_x + (t + u) * w.cols;
+      FusedDot<kFusedTokens>(xs, w, r, outs);
+      for (int64_t u = 0; u < kFusedTokens; ++u) std::copy_n(dots[u], kTileRows, y + (t + u) * w.rows + r);
     }
+    for (; t < n; ++t) {
+      const float* xt = fused_x + t * w.cols;
+      FusedDot<1>(&xt, w, r, outs);
+      std::copy_n(dots[0], kTileRows, y + t * w.rows + r);
+    }
+    return;
+  }
+  if (tile_rows == kTileRows && plan.block_scaled) {  // an FP8 tile with a NaN code
+    for (int64_t k = 0; k < kTileRows; ++k)
+      DecodeE4m3Codes(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols, tile + k * w.cols);
+    for (int64_t t = 0; t < n; ++t) {
+      Fp8TileDot(plan.scaled_x + t * w.cols, w, r, tile, dots[0]);
+      std::copy_n(dots[0], kTileRows, y + t * w.rows + r);
+    }
+    return;
   }
   for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile + k * w.cols);
   if (tile_rows == kTileRows) {
     int64_t t = 0;
     for (; t + 2 <= n; t += 2) {
-      float dots2[kTileRows];
-      Dot4x2Impl(x + t * w.cols, x + (t + 1) * w.cols, tile, w.cols, dots, dots2);
-      std::copy_n(dots, kTileRows, y + t * w.rows + r);
-      std::copy_n(dots2, kTileRows, y + (t + 1) * w.rows + r);
+      Dot4x2Impl(x + t * w.cols, x + (t + 1) * w.cols, tile, w.cols, dots[0], dots[1]);
+      std::copy_n(dots[0], kTileRows, y + t * w.rows + r);
+      std::copy_n(dots[1], kTileRows, y + (t + 1) * w.rows + r);
     }
     if (t < n) {
-      Dot4Impl(x + t * w.cols, tile, w.cols, dots);
-      std::copy_n(dots, kTileRows, y + t * w.rows + r);
+      Dot4Impl(x + t * w.cols, tile, w.cols, dots[0]);
+      std::copy_n(dots[0], kTileRows, y + t * w.rows + r);
     }
     return;
   }
@@ -278,7 +290,7 @@ void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& po
     const MatmulProduct& p = products[j];
     first.push_back(first.back() + (p.w->rows + kTileRows - 1) / kTileRows);
     const bool can_fuse = CanFuse(*p.w);
-    plans[j].fused = p.n <= kMaxFusedTokens && can_fuse;
+    plans[j].fused = can_fuse;
     plans[j].block_scaled = p.w->dtype == DType::kF8E4M3 && can_fuse;
     max_cols = std::max(max_cols, p.w->cols);
     if (!plans[j].block_scaled) continue;

@@ -253,6 +253,34 @@ TEST_P(MatmulOnEachTarget, Fp8SmallActivationsTimesSubnormalCodesKeepTheirBits) 
   }
 }
 
+// A tile with an FP8 NaN code is decoded and dotted from memory (Fp8TileDot); its other rows must keep
+// the fused kernel's bits, for a lone token and for tokens in pairs.
+TEST_P(MatmulOnEachTarget, Fp8DecodedTileEqualsFusedKernelBitForBit) {
+  std::mt19937 rng(19);
+  const int64_t cols = 384 + 5;  // a column tail after the last full block
+  Fp8Matrix w(8, cols, 128, rng);
+  const std::vector<uint8_t> clean = w.bytes;
+  w.bytes[1 + 5 * cols + 200] = 0xff;  // row 5: its tile (rows 4..7) takes the decoded path
+  WeightMatrix fused = w.view;
+  fused.data = reinterpret_cast<const std::byte*>(clean.data() + 1);
+  ThreadPool pool(2);
+  for (int64_t n : {1, 2, 3}) {
+    const std::vector<float> x = RandomFloats(n * cols, rng);
+    std::vector<float> decoded(n * 8), in_registers(n * 8);
+    Matmul(w.view, x.data(), n, decoded.data(), pool);
+    Matmul(fused, x.data(), n, in_registers.data(), pool);
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < 8; ++r) {
+        if (r == 5) {
+          EXPECT_TRUE(std::isnan(decoded[t * 8 + r]));
+          EXPECT_FALSE(std::isnan(in_registers[t * 8 + r]));
+        } else {
+          EXPECT_EQ(std::memcmp(&decoded[t * 8 + r], &in_registers[t * 8 + r], sizeof(float)), 0) << "n=" << n << " row " << r;
+        }
+      }
+  }
+}
+
 bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
   // memcmp must not see an empty vector's null data() (UBSan: nonnull argument).
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
