@@ -39,6 +39,21 @@ float ExpShiftedSumImpl(float* x, int64_t n, float shift, float scale) {
   return hn::GetLane(hn::SumOfLanes(df, sum));
 }
 
+// max of x[0, n), n > 0.
+float MaxImpl(const float* x, int64_t n) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  float best = x[0];
+  int64_t i = 0;
+  if (n >= lanes) {
+    auto v = hn::LoadU(df, x);
+    for (i = lanes; i + lanes <= n; i += lanes) v = hn::Max(v, hn::LoadU(df, x + i));
+    best = hn::GetLane(hn::MaxOfLanes(df, v));
+  }
+  for (; i < n; ++i) best = std::max(best, x[i]);
+  return best;
+}
+
 }  // namespace sieve::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -47,6 +62,7 @@ HWY_AFTER_NAMESPACE();
 
 namespace sieve::kernels {
 HWY_EXPORT(ExpShiftedSumImpl);
+HWY_EXPORT(MaxImpl);
 
 namespace {
 
@@ -58,6 +74,17 @@ constexpr int64_t kQueryBlock = 64;
 // row [n] holds one query's raw scores against keys 0..n-1; afterwards its softmax over `keys` (scaled),
 // zero elsewhere. `picked` is scratch.
 void MaskedSoftmax(float* row, int64_t n, const std::vector<int32_t>& keys, float scale, std::vector<float>& picked) {
+  const int64_t m = static_cast<int64_t>(keys.size());
+  if (keys.back() == m - 1) {
+    // Ascending rows ending at m - 1 are rows 0..m-1 (a causal query: most of a prefill's): the same
+    // softmax in place, without gathering the scores, zeroing the whole row and scattering them back
+    // (three passes over the row; the zeroing alone was ~7% of a 2,048-token prefill's samples).
+    const float max_score = HWY_DYNAMIC_DISPATCH(MaxImpl)(row, m);
+    const float inv_sum = 1.0f / HWY_DYNAMIC_DISPATCH(ExpShiftedSumImpl)(row, m, max_score, scale);
+    for (int64_t j = 0; j < m; ++j) row[j] *= inv_sum;
+    std::fill(row + m, row + n, 0.0f);
+    return;
+  }
   picked.resize(keys.size());
   float max_score = row[keys[0]];
   for (size_t j = 0; j < keys.size(); ++j) max_score = std::max(max_score, picked[j] = row[keys[j]]);
