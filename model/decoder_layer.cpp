@@ -1,9 +1,6 @@
 // One transformer block (see decoder_layer.h).
 #include "model/decoder_layer.h"
 
-#include <span>
-
-#include "core/scratch_buffer.h"
 #include "kernels/norm.h"
 #include "model/group_sum.h"
 #include "model/tensor_names.h"
@@ -26,9 +23,7 @@ DecoderLayer::DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope
 void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer, PagedKvCache& cache,
                            const ForwardContext& ctx) const {
   const int64_t n = step.n_tokens();
-  // [n, hidden] each, written whole before read (core/scratch_buffer.h); layers run one after another.
-  thread_local ScratchBuffer x_buffer, y_buffer;
-  const std::span<float> x(x_buffer.Get(n * hidden_), n * hidden_), y(y_buffer.Get(n * hidden_), n * hidden_);
+  std::vector<float> x(n * hidden_), y(n * hidden_);  // [n, hidden]
   kernels::RmsNorm(h, attn_norm_.data(), n, hidden_, eps_, x.data());
   attn_.Forward(step, x.data(), cache_layer, cache, ctx, y.data());
   for (int64_t i = 0; i < n * hidden_; ++i) h[i] += y[i];

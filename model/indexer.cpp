@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <span>
-
-#include "core/scratch_buffer.h"
 
 #include "kernels/hadamard.h"
 #include "kernels/index_score.h"
@@ -108,8 +105,7 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
         const int64_t causal = step.positions[begin + i] + 1;
         offset[i - c0 + 1] = offset[i - c0] + (causal > topk_ || ctx.trace ? causal : 0);
       }
-      thread_local ScratchBuffer scores_buffer;  // every score is written before it is read
-      const std::span<float> scores(scores_buffer.Get(offset.back()), offset.back());
+      std::vector<float> scores(offset.back());
       auto score_tokens = [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
           const int64_t causal = offset[i - c0 + 1] - offset[i - c0];

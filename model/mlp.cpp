@@ -1,7 +1,8 @@
 // SwiGLU feed-forward block (see mlp.h).
 #include "model/mlp.h"
 
-#include "core/scratch_buffer.h"
+#include <vector>
+
 #include "kernels/activation.h"
 #include "kernels/matmul.h"
 #include "model/weight_views.h"
@@ -15,13 +16,11 @@ Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix, parallel::ShardRange
 
 void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& pool) const {
   const int64_t inter = gate_.rows;
-  thread_local ScratchBuffer gate_buffer, up_buffer;  // written whole before read (core/scratch_buffer.h)
-  float* const gate = gate_buffer.Get(n * inter);     // [n, inter]
-  float* const up = up_buffer.Get(n * inter);         // [n, inter]
-  const kernels::MatmulProduct gate_up[] = {Gate(x, n, gate), Up(x, n, up)};  // one pool job
+  std::vector<float> gate(n * inter), up(n * inter);  // [n, inter]
+  const kernels::MatmulProduct gate_up[] = {Gate(x, n, gate.data()), Up(x, n, up.data())};  // one pool job
   kernels::MatmulMany(gate_up, pool);
-  kernels::SiluMul(gate, up, n * inter, gate);
-  kernels::Matmul(down_, gate, n, out, pool);
+  kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data());
+  kernels::Matmul(down_, gate.data(), n, out, pool);
 }
 
 }  // namespace sieve::model

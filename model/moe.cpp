@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "core/scratch_buffer.h"
 #include "kernels/activation.h"
 #include "kernels/matmul.h"
 #include "model/group_sum.h"
@@ -58,31 +57,31 @@ void Moe::LocalExperts(const float* x, int64_t m, const int32_t* experts, const 
   // call to call on the thread running the layers: allocated afresh, a long prefill chunk's buffers (over
   // 32 MiB each, so glibc maps fresh pages every time) page-faulted in again in every layer, ~20% of a
   // 1,024-token prefill (docs/performance.md). Every element read is written first in this call.
-  thread_local ScratchBuffer xs_buffer, ys_buffer, gate_buffer, up_buffer;
-  float* const xs = xs_buffer.Get(total_rows * hidden_);
-  float* const ys = ys_buffer.Get(total_rows * hidden_);
-  float* const gate = gate_buffer.Get(total_inter);
-  float* const up = up_buffer.Get(total_inter);
+  thread_local std::vector<float> xs, ys, gate, up;
+  xs.resize(total_rows * hidden_);
+  ys.resize(total_rows * hidden_);
+  gate.resize(total_inter);
+  up.resize(total_inter);
   std::vector<kernels::MatmulProduct> products;
   for (const Chosen& c : chosen) {
     const int64_t r = static_cast<int64_t>(c.rows->size());
-    float* rows_x = xs + c.first_row * hidden_;
+    float* rows_x = xs.data() + c.first_row * hidden_;
     for (int64_t i = 0; i < r; ++i) std::copy_n(x + (*c.rows)[i].first * hidden_, hidden_, rows_x + i * hidden_);
-    products.push_back(c.mlp->Gate(rows_x, r, gate + c.first_inter));
-    products.push_back(c.mlp->Up(rows_x, r, up + c.first_inter));
+    products.push_back(c.mlp->Gate(rows_x, r, gate.data() + c.first_inter));
+    products.push_back(c.mlp->Up(rows_x, r, up.data() + c.first_inter));
   }
   kernels::MatmulMany(products, pool);
   products.clear();
   for (const Chosen& c : chosen) {
     const int64_t r = static_cast<int64_t>(c.rows->size());
-    float* act = gate + c.first_inter;
-    kernels::SiluMul(act, up + c.first_inter, r * c.mlp->intermediate(), act);
-    products.push_back(c.mlp->Down(act, r, ys + c.first_row * hidden_));
+    float* act = gate.data() + c.first_inter;
+    kernels::SiluMul(act, up.data() + c.first_inter, r * c.mlp->intermediate(), act);
+    products.push_back(c.mlp->Down(act, r, ys.data() + c.first_row * hidden_));
   }
   kernels::MatmulMany(products, pool);
   for (const Chosen& c : chosen)  // in expert order, as MoE.forward adds them, then the shared expert
     for (size_t i = 0; i < c.rows->size(); ++i)
-      kernels::Axpy((*c.rows)[i].second, ys + (c.first_row + static_cast<int64_t>(i)) * hidden_,
+      kernels::Axpy((*c.rows)[i].second, ys.data() + (c.first_row + static_cast<int64_t>(i)) * hidden_,
                     out + (*c.rows)[i].first * hidden_, hidden_);
 }
 
