@@ -122,9 +122,9 @@ struct F32Rows {
 // Two keep every accumulator of the FP8 kernel in a register (2 x 4 rows x 2 block + 2 x 4 total sums).
 constexpr int64_t kFusedTokens = 2;
 
-// out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each in Dot4Impl's order (see the top of
-// this file), so one token's bits do not depend on T. The scalar tail uses explicit fmas, as Dot4Impl's,
-// rather than whatever -ffp-contract makes of each instantiation.
+// out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each with the same accumulators and order
+// (even vectors in `a`, odd in `b`), so one token's bits do not depend on T. The scalar tail uses explicit
+// fmas rather than whatever -ffp-contract makes of each instantiation.
 template <int64_t T, class Rows>
 HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
   const hn::ScalableTag<float> df;
