@@ -4,7 +4,8 @@
 // Shapes from the `small` preset: the BF16 lm_head [129280 x 1024] (0.265 GB, most of a small step), a
 // large FP8 matrix [65536 x 1024], and 256 FP8 expert projections [256 x 1024] called one after another
 // (64 MiB in all), which adds the per-call cost (a thread-pool round trip per matrix) of a real MoE layer,
-// and the same matrices 16 to a MatmulMany call (one round trip per 16 matrices).
+// and the same matrices 16 to a MatmulMany call (one round trip per 16 matrices). Batched decode: 16 token
+// rows against L2-resident FP8 and BF16 matrices, in GFLOP/s against the FMA probe (compute-bound there).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -67,7 +68,8 @@ int main(int argc, char** argv) {
   if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
   kernels::ThreadPool pool(threads);
   const double read = kernels::MeasureReadBandwidth(pool, int64_t{1} << 30, 5).best;
-  std::printf("read bandwidth (%d threads, this run): %.2f GB/s\n", threads, read / 1e9);
+  const double fma = kernels::MeasureFmaPeak(pool, int64_t{1} << 22, 5).best;
+  std::printf("read bandwidth (%d threads, this run): %.2f GB/s; FP32 FMA peak %.1f GFLOP/s\n", threads, read / 1e9, fma / 1e9);
   const auto report = [&](const char* what, double bytes, double secs) {
     std::printf("%-38s median %7.2f ms  %6.2f GB/s = %5.1f%% of read bandwidth\n", what, 1e3 * secs, bytes / secs / 1e9,
                 100 * bytes / secs / read);
@@ -111,5 +113,19 @@ int main(int argc, char** argv) {
                kernels::MatmulMany(products, pool);
              }
            }));
+  }
+  for (const DType dtype : {DType::kF8E4M3, DType::kBF16}) {
+    // 16 tokens (batch-16 decode) against one [256 x 1024] matrix resident in L2, 64 times.
+    constexpr int64_t kTokens = 16, kRows = 256, kReps = 64;
+    const Weights hot = MakeWeights(dtype, kRows, cols);
+    const std::vector<float> xs(kTokens * cols, 0.5f);
+    std::vector<float> ys(kTokens * kRows);
+    const double secs = MedianSeconds(runs, [&] {
+      for (int rep = 0; rep < kReps; ++rep) kernels::Matmul(hot.view, xs.data(), kTokens, ys.data(), pool);
+    });
+    const double flops = 2.0 * kTokens * kRows * cols * kReps;
+    std::printf("%-38s median %7.2f ms  %6.1f GFLOP/s = %5.1f%% of FMA peak\n",
+                dtype == DType::kF8E4M3 ? "fp8 16 tokens x [256 x 1024] in L2" : "bf16 16 tokens x [256 x 1024] in L2", 1e3 * secs,
+                flops / secs / 1e9, 100 * flops / secs / fma);
   }
 }

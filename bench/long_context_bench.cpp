@@ -4,6 +4,7 @@
 // timed (median of --runs). Prefilling 32K tokens on a small CPU would take far longer than the decode
 // it sets up, and the decode's cost does not depend on what the cached numbers are.
 //   long_context_bench --model DIR [--threads N] [--runs 5] [--contexts 1024,32768] [--kv-cache-dtype fp8]
+//                      [--modes dsa,dense]   (dsa alone: a profile of the DSA steps without the slow dense ones)
 // Prints per context and mode: median ms/step, the step's bytes (model/step_cost.h), the read-bandwidth
 // roofline (kernels/machine_limits.h, measured in the same run) and the ratio to the first context.
 #include <algorithm>
@@ -58,7 +59,7 @@ double MedianDecodeSeconds(model::Model& m, model::PagedKvCache& cache, int64_t 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir, contexts_arg = "1024,32768", kv = "auto";
+  std::string dir, contexts_arg = "1024,32768", kv = "auto", modes = "dsa,dense";
   int threads = 0, runs = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--model")) dir = argv[i + 1];
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--runs")) runs = std::max(1, std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--contexts")) contexts_arg = argv[i + 1];
     else if (!std::strcmp(argv[i], "--kv-cache-dtype")) kv = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--modes")) modes = argv[i + 1];
     else {
       std::fprintf(stderr, "long_context_bench: unknown flag %s\n", argv[i]);
       return 2;
@@ -74,6 +76,15 @@ int main(int argc, char** argv) {
   std::vector<int64_t> contexts;
   std::stringstream ss(contexts_arg);
   for (std::string item; std::getline(ss, item, ',');) contexts.push_back(std::stoll(item));
+  std::vector<bool> dense_modes;
+  std::stringstream ms(modes);
+  for (std::string item; std::getline(ms, item, ',');) {
+    if (item != "dsa" && item != "dense") {
+      std::fprintf(stderr, "long_context_bench: --modes takes dsa and/or dense, not %s\n", item.c_str());
+      return 2;
+    }
+    dense_modes.push_back(item == "dense");
+  }
   auto kv_dtype = model::ParseKvCacheDtype(kv);
   auto ckpt = model::Checkpoint::Open(dir);
   if (dir.empty() || !ckpt.ok() || !kv_dtype.ok()) {
@@ -91,7 +102,7 @@ int main(int argc, char** argv) {
   }
   std::printf("read bandwidth %.2f GB/s (%d threads); kv cache %s\n", bandwidth / 1e9, threads, kv.c_str());
   std::printf("%-6s %8s %12s %12s %12s %10s\n", "mode", "context", "ms/step", "GB/step", "limit ms", "vs first");
-  for (const bool dense : {false, true}) {
+  for (const bool dense : dense_modes) {
     auto m = model::Model::Load(shared, {.num_threads = threads, .dense_attention = dense});
     if (!m.ok()) return 1;
     double first = 0;

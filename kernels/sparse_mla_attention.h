@@ -21,4 +21,22 @@ struct LatentCache {
 void SparseMlaHead(const float* q_latent, const float* q_rope, const LatentCache& cache, const int32_t* selected,
                    int64_t n_selected, float softmax_scale, float* scores, float* out);
 
+// `count` heads of one query: q_latent [count, kv_lora_rank] and out [count, kv_lora_rank] rows back to
+// back, q_rope rows q_rope_stride floats apart.
+struct MlaQueryHeads {
+  const float* q_latent = nullptr;
+  const float* q_rope = nullptr;
+  int64_t q_rope_stride = 0;
+  float* out = nullptr;
+  int64_t count = 0;
+};
+
+// SparseMlaHead for each of `heads` over the same selected tokens, with each head's bits unchanged (the
+// same operations in the same order per head), but key by key: a selected token's latent is dotted with
+// every head's query, and later added to every head's output, while it is in L1. Head by head, each head
+// would re-read all of them (2,048 keys x 2 KiB = 4 MiB per layer at 32K context with DSA, beyond L2).
+// scores [count, n_selected] scratch.
+void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
+                    float softmax_scale, float* scores);
+
 }  // namespace sieve::kernels

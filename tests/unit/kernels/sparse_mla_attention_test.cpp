@@ -1,10 +1,12 @@
 // SparseMlaHead against a double-precision softmax over the selected tokens only; unselected tokens must
-// get exactly zero weight (changing them changes nothing, changing a selected one does).
+// get exactly zero weight (changing them changes nothing, changing a selected one does). SparseMlaHeads
+// must give every head SparseMlaHead's bits.
 #include "kernels/sparse_mla_attention.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -65,6 +67,34 @@ TEST(SparseMlaHead, UnselectedTokensGetZeroWeight) {
   EXPECT_EQ(Attend(in, selected, 0.2f), before);
   for (int64_t c = 0; c < kLatent; ++c) in.latent[4 * kLatent + c] += 1.0f;  // token 4 is
   EXPECT_NE(Attend(in, selected, 0.2f), before);
+}
+
+// Heads key by key (the decode step's attention) against one head at a time: the same bits per head, with
+// q_rope rows strided as in the query tensor [heads, nope + rope].
+TEST(SparseMlaHeads, EveryHeadHasSparseMlaHeadsBits) {
+  constexpr int64_t kHeads = 3, kStride = kRope + 5;
+  const Inputs in = Random(5);
+  std::mt19937 rng(6);
+  std::normal_distribution<float> d;
+  std::vector<float> q_latent(kHeads * kLatent), q_rope(kHeads * kStride);
+  for (float& f : q_latent) f = d(rng);
+  for (float& f : q_rope) f = d(rng);
+  const std::vector<int32_t> selected = {0, 3, 4, 9, 10};
+  const int64_t n = static_cast<int64_t>(selected.size());
+  const LatentCache cache{in.latent.data(), in.k_rope.data(), kLatent, kRope};
+  std::vector<float> scores(kHeads * n), together(kHeads * kLatent);
+  SparseMlaHeads({.q_latent = q_latent.data(), .q_rope = q_rope.data(), .q_rope_stride = kStride, .out = together.data(),
+                  .count = kHeads},
+                 cache, selected.data(), n, 0.25f, scores.data());
+  for (int64_t h = 0; h < kHeads; ++h) {
+    std::vector<float> alone(kLatent);
+    SparseMlaHead(q_latent.data() + h * kLatent, q_rope.data() + h * kStride, cache, selected.data(), n, 0.25f,
+                  scores.data(), alone.data());
+    EXPECT_EQ(std::memcmp(alone.data(), together.data() + h * kLatent, kLatent * sizeof(float)), 0) << "head " << h;
+    if (h > 0) {  // negative control: heads differ
+      EXPECT_NE(alone, std::vector<float>(together.begin(), together.begin() + kLatent));
+    }
+  }
 }
 
 }  // namespace
