@@ -16,7 +16,9 @@ Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix, parallel::ShardRange
 
 void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& pool) const {
   const int64_t inter = gate_.rows;
-  std::vector<float> gate(n * inter), up(n * inter);  // [n, inter]
+  thread_local std::vector<float> gate, up;  // [n, inter], reused as DecoderLayer's x and y are
+  gate.resize(n * inter);
+  up.resize(n * inter);
   const kernels::MatmulProduct gate_up[] = {Gate(x, n, gate.data()), Up(x, n, up.data())};  // one pool job
   kernels::MatmulMany(gate_up, pool);
   kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data());

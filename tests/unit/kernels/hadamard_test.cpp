@@ -1,12 +1,15 @@
 // HadamardRotate equals multiplication by the Sylvester Hadamard matrix times n^-0.5 (the indexer's
-// rotate_activation), and is its own inverse.
+// rotate_activation), and is its own inverse; every Highway target gives the scalar butterflies' bits.
 #include "kernels/hadamard.h"
 
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace sieve::kernels {
@@ -36,6 +39,42 @@ TEST(HadamardRotate, IsNotTheIdentity) {  // negative control for the round trip
   HadamardRotate(x.data(), 4);
   EXPECT_EQ(x, (std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f}));
 }
+
+// The butterflies in scalar code, pass by pass, as the reference's in-place transform runs them.
+std::vector<float> ScalarRotation(std::vector<float> x) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  for (int64_t half = 1; half < n; half *= 2)
+    for (int64_t i = 0; i < n; i += 2 * half)
+      for (int64_t j = i; j < i + half; ++j) {
+        const float a = x[j], b = x[j + half];
+        x[j] = a + b;
+        x[j + half] = a - b;
+      }
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n)));
+  for (float& v : x) v *= scale;
+  return x;
+}
+
+class HadamardOnEachTarget : public ::testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
+  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
+};
+
+TEST_P(HadamardOnEachTarget, EqualsScalarButterfliesBitForBit) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> d;
+  for (int64_t n : {1, 2, 4, 8, 16, 32, 64, 128, 256}) {  // below, at and above one vector of each target
+    std::vector<float> x(n);
+    for (float& v : x) v = d(rng);
+    const std::vector<float> want = ScalarRotation(x);
+    HadamardRotate(x.data(), n);
+    EXPECT_EQ(std::memcmp(x.data(), want.data(), n * sizeof(float)), 0) << "n=" << n;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, HadamardOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
+                         [](const ::testing::TestParamInfo<int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
 
 }  // namespace
 }  // namespace sieve::kernels
