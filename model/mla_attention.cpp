@@ -210,7 +210,9 @@ void MlaAttention::AttendAbsorbed(AbsorbedQueries& a, int64_t first_token, const
   size_t most_keys = 0;
   for (const std::vector<int32_t>& k : keys) most_keys = std::max(most_keys, k.size());
   const kernels::LatentCache view{latents, k_ropes, c, rope_dim_};
-  // Items are (query, head); a chunk's consecutive heads of one query share each key's reads.
+  // Items are (query, head); a chunk's consecutive heads of one query share each key's reads, so a decode
+  // query's heads are split into one run per thread (the pool's default chunks would be 2 heads each).
+  const int64_t heads_per_chunk = std::max<int64_t>(1, heads / pool.num_threads());
   pool.ParallelFor(n_queries * heads, [&](int64_t i0, int64_t i1) {
     std::vector<float> scores(most_keys * std::min(heads, i1 - i0));
     for (int64_t i = i0; i < i1;) {
@@ -224,7 +226,7 @@ void MlaAttention::AttendAbsorbed(AbsorbedQueries& a, int64_t first_token, const
                               scores.data());
       i += count;
     }
-  });
+  }, heads_per_chunk);
 }
 
 void MlaAttention::AttendExpanded(const float* q, const float* latents, const float* k_ropes, int64_t n_keys,
