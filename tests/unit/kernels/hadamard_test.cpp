@@ -3,14 +3,14 @@
 #include "kernels/hadamard.h"
 
 #include <gtest/gtest.h>
-#include <hwy/targets.h>
 
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <string>
 #include <vector>
+
+#include "tests/unit/kernels/on_each_target.h"
 
 namespace sieve::kernels {
 namespace {
@@ -55,11 +55,7 @@ std::vector<float> ScalarRotation(std::vector<float> x) {
   return x;
 }
 
-class HadamardOnEachTarget : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
-  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
-};
+class HadamardOnEachTarget : public OnEachTarget {};
 
 TEST_P(HadamardOnEachTarget, EqualsScalarButterfliesBitForBit) {
   std::mt19937 rng(2);
@@ -73,8 +69,7 @@ TEST_P(HadamardOnEachTarget, EqualsScalarButterfliesBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, HadamardOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
-                         [](const ::testing::TestParamInfo<int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+SIEVE_INSTANTIATE_ON_EACH_TARGET(HadamardOnEachTarget);
 
 }  // namespace
 }  // namespace sieve::kernels

@@ -6,7 +6,6 @@
 #include "kernels/index_score.h"
 
 #include <gtest/gtest.h>
-#include <hwy/targets.h>
 
 #include <bit>
 #include <cmath>
@@ -16,15 +15,12 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "tests/unit/kernels/on_each_target.h"
 
 namespace sieve::kernels {
 namespace {
 
-class IndexScoresOnEachTarget : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
-  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
-};
+class IndexScoresOnEachTarget : public OnEachTarget {};
 
 std::vector<float> Normal(int64_t n, std::mt19937& rng) {
   std::normal_distribution<float> d(0.0f, 1.0f);
@@ -154,8 +150,7 @@ TEST_P(IndexScoresOnEachTarget, EncodedRowsGiveTheBitsOfTheirDecodedValues) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, IndexScoresOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
-                         [](const ::testing::TestParamInfo<int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+SIEVE_INSTANTIATE_ON_EACH_TARGET(IndexScoresOnEachTarget);
 
 }  // namespace
 }  // namespace sieve::kernels

@@ -3,7 +3,6 @@
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
-#include <hwy/targets.h>
 
 #include <cmath>
 #include <cstring>
@@ -12,6 +11,7 @@
 
 #include "kernels/blas_gemm.h"
 #include "tests/unit/kernels/matmul_reference.h"
+#include "tests/unit/kernels/on_each_target.h"
 
 namespace sieve::kernels {
 namespace {
@@ -56,11 +56,7 @@ double MaxRelativeError(const std::vector<float>& got, const std::vector<double>
   return worst;
 }
 
-class MatmulOnEachTarget : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
-  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
-};
+class MatmulOnEachTarget : public OnEachTarget {};
 
 TEST_P(MatmulOnEachTarget, Fp8MatchesScalarReferenceOnAwkwardSizes) {
   std::mt19937 rng(7);
@@ -153,8 +149,7 @@ TEST_P(MatmulOnEachTarget, Bf16AndTransposedMatchScalarReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, MatmulOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
-                         [](const ::testing::TestParamInfo<int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+SIEVE_INSTANTIATE_ON_EACH_TARGET(MatmulOnEachTarget);
 
 TEST(Matmul, ComparisonCatchesAPerturbedBlockScale) {  // negative control for the tests above
   std::mt19937 rng(3);

@@ -4,15 +4,14 @@
 #include "kernels/sparse_mla_attention.h"
 
 #include <gtest/gtest.h>
-#include <hwy/targets.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <string>
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "tests/unit/kernels/on_each_target.h"
 
 namespace sieve::kernels {
 namespace {
@@ -101,11 +100,7 @@ TEST(SparseMlaHeads, EveryHeadHasSparseMlaHeadsBits) {
   }
 }
 
-class SparseMlaOnEachTarget : public ::testing::TestWithParam<int64_t> {
- protected:
-  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
-  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
-};
+class SparseMlaOnEachTarget : public OnEachTarget {};
 
 // With whole vectors of latent columns the weighted sum runs in registers over all keys: it must keep the
 // bits of the Axpy-per-key form (scores, softmax, then Axpy(p / sum, latent, out) key after key), for a
@@ -144,8 +139,7 @@ TEST_P(SparseMlaOnEachTarget, WeightedSumInRegistersEqualsAxpyPerKey) {
   EXPECT_NE(moved, got);
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, SparseMlaOnEachTarget, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
-                         [](const ::testing::TestParamInfo<int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+SIEVE_INSTANTIATE_ON_EACH_TARGET(SparseMlaOnEachTarget);
 
 }  // namespace
 }  // namespace sieve::kernels
