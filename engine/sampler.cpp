@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "engine/rejection_sampler.h"
+#include "kernels/exp_sum.h"
 
 namespace sieve::engine {
 
@@ -14,6 +15,8 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 // Below this temperature a request is greedy (vLLM's _SAMPLING_EPS).
 constexpr double kGreedyTemperature = 1e-5;
+// Tokens per block of Draw's exponentials and sums (16 KiB of floats).
+constexpr int64_t kDrawBlock = 4096;
 
 int32_t ArgMax(const std::vector<float>& x) {
   return static_cast<int32_t>(std::max_element(x.begin(), x.end()) - x.begin());  // lowest id on ties
@@ -184,23 +187,41 @@ void Sampler::ApplyTopKTopPMinP(const SamplingParams& p) {
 }
 
 // Inverse-CDF draw over token ids in increasing order, with one uniform from the sequence's generator.
+// The exponentials run in SIMD a block of kDrawBlock tokens at a time (kernels/exp_sum.h; a scalar
+// std::exp over the 129K-token vocabulary was ~0.5 ms per sampled token, 16 of them ~7% of a batch-16
+// decode step); the blocks' sums, added in double, locate the block holding the draw, which alone is
+// scanned token by token.
 int32_t Sampler::Draw(std::mt19937_64& rng) {
-  const float max_logit = *std::max_element(work_.begin(), work_.end());
+  const float max_logit = kernels::MaxOf(work_.data(), vocab_size_);
+  std::copy(work_.begin(), work_.end(), probs_.begin());
+  const int64_t blocks = (vocab_size_ + kDrawBlock - 1) / kDrawBlock;
+  block_sums_.resize(blocks);
   double total = 0;
-  for (int64_t i = 0; i < vocab_size_; ++i) {
-    probs_[i] = std::exp(work_[i] - max_logit);
-    total += probs_[i];
+  int64_t last_block = 0;  // the last block with a possible token
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t begin = b * kDrawBlock, end = std::min(vocab_size_, begin + kDrawBlock);
+    block_sums_[b] = kernels::ExpShiftedSum(probs_.data() + begin, end - begin, max_logit, 1.0f);
+    total += block_sums_[b];
+    if (block_sums_[b] > 0) last_block = b;
   }
   const double target = UniformDouble(rng) * total;
   double cumulative = 0;
-  int32_t last_possible = 0;
-  for (int32_t i = 0; i < vocab_size_; ++i) {
-    if (probs_[i] == 0) continue;
-    last_possible = i;
-    cumulative += probs_[i];
-    if (cumulative > target) return i;
+  for (int64_t b = 0; b <= last_block; ++b) {
+    if (cumulative + block_sums_[b] <= target && b < last_block) {
+      cumulative += block_sums_[b];
+      continue;
+    }
+    const int64_t begin = b * kDrawBlock, end = std::min(vocab_size_, begin + kDrawBlock);
+    int32_t last_possible = -1;
+    for (int64_t i = begin; i < end; ++i) {
+      if (probs_[i] == 0) continue;
+      last_possible = static_cast<int32_t>(i);
+      cumulative += probs_[i];
+      if (cumulative > target) return last_possible;
+    }
+    if (last_possible >= 0) return last_possible;  // rounding: the token sum fell short of the block's sum
   }
-  return last_possible;  // rounding left target at the very top
+  return 0;  // every logit -inf (e.g. a -inf logit_bias on every token): nothing to draw from
 }
 
 TokenLogprob Sampler::LogprobOf(std::span<const float> logits, int32_t token_id, int num_top) {

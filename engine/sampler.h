@@ -68,6 +68,7 @@ class Sampler {
   std::vector<float> work_, logprobs_, probs_;
   std::vector<int32_t> order_, counts_;
   std::vector<double> target_, draft_;  // speculative verification: p and the one-hot q [vocab_size]
+  std::vector<double> block_sums_;      // Draw: the sum of each block's exponentials
 };
 
 // Seeds a sequence's generator: a request's seed and choice index, so n > 1 choices differ and each

@@ -1,69 +1,13 @@
-// Many-query attention through sgemm (see gemm_attention.h). The softmax's exponentials are vectorised
-// with Highway (compiled per target, dispatched at runtime): a 2,048-token causal prefill takes ~2M of
-// them per head and layer, which a scalar std::exp would make a visible share of the step.
-#undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "kernels/gemm_attention.cpp"
-#include <hwy/foreach_target.h>  // must come before highway.h
-#include <hwy/contrib/math/math-inl.h>
-#include <hwy/highway.h>
+// Many-query attention through sgemm (see gemm_attention.h); the softmax's exponentials in SIMD
+// (kernels/exp_sum.h).
+#include "kernels/gemm_attention.h"
 
 #include <algorithm>
 
-#include "kernels/gemm_attention.h"
-
-HWY_BEFORE_NAMESPACE();
-namespace sieve::kernels::HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
-
-// x[i] = exp((x[i] - shift) * scale) for i < n; returns their sum.
-float ExpShiftedSumImpl(float* x, int64_t n, float shift, float scale) {
-  const hn::ScalableTag<float> df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const auto vshift = hn::Set(df, shift), vscale = hn::Set(df, scale);
-  auto sum = hn::Zero(df);
-  int64_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const auto e = hn::Exp(df, hn::Mul(hn::Sub(hn::LoadU(df, x + i), vshift), vscale));
-    hn::StoreU(e, df, x + i);
-    sum = hn::Add(sum, e);
-  }
-  if (i < n) {  // the tail through one padded vector, its padding masked out of the sum
-    HWY_ALIGN float tail[HWY_MAX_BYTES / sizeof(float)];
-    std::fill(tail, tail + lanes, shift);
-    std::copy(x + i, x + n, tail);
-    const auto e = hn::Exp(df, hn::Mul(hn::Sub(hn::Load(df, tail), vshift), vscale));
-    hn::Store(e, df, tail);
-    std::copy(tail, tail + (n - i), x + i);
-    sum = hn::Add(sum, hn::IfThenElseZero(hn::FirstN(df, static_cast<size_t>(n - i)), e));
-  }
-  return hn::GetLane(hn::SumOfLanes(df, sum));
-}
-
-// max of x[0, n), n > 0.
-float MaxImpl(const float* x, int64_t n) {
-  const hn::ScalableTag<float> df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  float best = x[0];
-  int64_t i = 0;
-  if (n >= lanes) {
-    auto v = hn::LoadU(df, x);
-    for (i = lanes; i + lanes <= n; i += lanes) v = hn::Max(v, hn::LoadU(df, x + i));
-    best = hn::GetLane(hn::MaxOfLanes(df, v));
-  }
-  for (; i < n; ++i) best = std::max(best, x[i]);
-  return best;
-}
-
-}  // namespace sieve::kernels::HWY_NAMESPACE
-HWY_AFTER_NAMESPACE();
-
-#if HWY_ONCE
 #include "kernels/blas_gemm.h"
+#include "kernels/exp_sum.h"
 
 namespace sieve::kernels {
-HWY_EXPORT(ExpShiftedSumImpl);
-HWY_EXPORT(MaxImpl);
-
 namespace {
 
 // Queries per sgemm call: big enough for sgemm's register blocking, small enough that the last block of a
@@ -79,8 +23,8 @@ void MaskedSoftmax(float* row, int64_t n, const std::vector<int32_t>& keys, floa
     // Ascending rows ending at m - 1 are rows 0..m-1 (a causal query: most of a prefill's): the same
     // softmax in place, without gathering the scores, zeroing the whole row and scattering them back
     // (three passes over the row; the zeroing alone was ~7% of a 2,048-token prefill's samples).
-    const float max_score = HWY_DYNAMIC_DISPATCH(MaxImpl)(row, m);
-    const float inv_sum = 1.0f / HWY_DYNAMIC_DISPATCH(ExpShiftedSumImpl)(row, m, max_score, scale);
+    const float max_score = MaxOf(row, m);
+    const float inv_sum = 1.0f / ExpShiftedSum(row, m, max_score, scale);
     for (int64_t j = 0; j < m; ++j) row[j] *= inv_sum;
     std::fill(row + m, row + n, 0.0f);
     return;
@@ -88,8 +32,7 @@ void MaskedSoftmax(float* row, int64_t n, const std::vector<int32_t>& keys, floa
   picked.resize(keys.size());
   float max_score = row[keys[0]];
   for (size_t j = 0; j < keys.size(); ++j) max_score = std::max(max_score, picked[j] = row[keys[j]]);
-  const float sum = HWY_DYNAMIC_DISPATCH(ExpShiftedSumImpl)(picked.data(), static_cast<int64_t>(picked.size()),
-                                                            max_score, scale);
+  const float sum = ExpShiftedSum(picked.data(), static_cast<int64_t>(picked.size()), max_score, scale);
   std::fill(row, row + n, 0.0f);
   const float inv_sum = 1.0f / sum;
   for (size_t j = 0; j < keys.size(); ++j) row[keys[j]] = picked[j] * inv_sum;
@@ -118,4 +61,3 @@ void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int
 }
 
 }  // namespace sieve::kernels
-#endif  // HWY_ONCE

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <map>
 #include <vector>
 
 namespace sieve::engine {
@@ -139,6 +141,31 @@ TEST(Sampler, DrawsFollowTheDistribution) {
   EXPECT_NEAR(counts[0] / double(n), 0.2, 0.015);
   EXPECT_NEAR(counts[1] / double(n), 0.3, 0.015);
   EXPECT_NEAR(counts[2] / double(n), 0.5, 0.015);
+}
+
+// Draw sums the exponentials in blocks of 4,096 tokens: a vocabulary of three blocks with the mass on one
+// token of each (the rest -inf, never drawn), then a flat one whose draws fall into every block evenly.
+TEST(Sampler, DrawsFollowTheDistributionAcrossBlocks) {
+  constexpr int kVocab = 9000;
+  Harness h(kVocab);
+  std::vector<float> logits(kVocab, -std::numeric_limits<float>::infinity());
+  logits[100] = std::log(0.2f);
+  logits[4500] = std::log(0.3f);
+  logits[8999] = std::log(0.5f);
+  SamplingParams p;
+  std::mt19937_64 rng = SequenceGenerator(321, 0);
+  std::map<int32_t, int> counts;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) ++counts[h.sampler.Sample(logits, SamplingContext{p, h.prompt, h.output, rng}).token_id];
+  EXPECT_EQ(counts.size(), 3u);
+  EXPECT_NEAR(counts[100] / double(n), 0.2, 0.015);
+  EXPECT_NEAR(counts[4500] / double(n), 0.3, 0.015);
+  EXPECT_NEAR(counts[8999] / double(n), 0.5, 0.015);
+
+  const std::vector<float> flat(kVocab, 0.0f);
+  std::vector<int> per_block(3, 0);
+  for (int i = 0; i < 9000; ++i) ++per_block[h.sampler.Sample(flat, SamplingContext{p, h.prompt, h.output, rng}).token_id / 3000];
+  for (int b = 0; b < 3; ++b) EXPECT_NEAR(per_block[b] / 9000.0, 1.0 / 3, 0.03) << b;
 }
 
 TEST(Sampler, SameSeedReproducesDifferentSeedDiffers) {
