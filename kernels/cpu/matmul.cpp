@@ -371,26 +371,43 @@ struct TransposedF32 {
   HWY_INLINE hn::Vec<D> Lanes(D df, int64_t r, int64_t v) const { return hn::LoadU(df, col + r * pitch + v * hn::Lanes(df)); }
 };
 
-// Output vectors [first, first + kVectors) of the group, for every token, each accumulated in a register
-// over all rows in order with AxpyImpl's MulAdd(x[t, r], W[r, :], acc) from zero: the same chain of
-// roundings as TransposedByRows, without its store and reload of the decoded row and of y, and its two
-// calls per row. y points at the group's first column of token 0.
+// Tokens per pass of TransposedInRegisters: each weight vector decoded once feeds this many tokens
+// (4 x kTransposedVectors = 16 accumulators). Batch-16 decode absorbs kv_b into 16 tokens' queries per
+// head and layer; one token per pass decoded every weight 16 times (4.8% of a batch-16 step's samples).
+constexpr int64_t kTransposedTokens = 4;
+
+// Output vectors [first, first + kVectors) of the group for tokens [t0, t0 + T), each accumulated in a
+// register over all rows in order with AxpyImpl's MulAdd(x[t, r], W[r, :], acc) from zero: the same chain
+// of roundings as TransposedByRows, whatever T, without its store and reload of the decoded row and of y,
+// and its two calls per row. y points at the group's first column of token 0.
+template <int64_t T, int64_t kVectors, class Weights>
+HWY_INLINE void TransposedTokens(Weights& weights, int64_t first, const float* x, int64_t t0, int64_t rows, float* y,
+                                 int64_t y_pitch) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  hn::Vec<decltype(df)> acc[T][kVectors];
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t v = 0; v < kVectors; ++v) acc[t][v] = hn::Zero(df);
+  for (int64_t r = 0; r < rows;) {
+    for (const int64_t end = weights.Segment(r); r < end; ++r) {
+      HWY_UNROLL(4) for (int64_t v = 0; v < kVectors; ++v) {
+        const auto w = weights.Lanes(df, r, first + v);
+        HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) acc[t][v] = hn::MulAdd(hn::Set(df, x[(t0 + t) * rows + r]), w, acc[t][v]);
+      }
+    }
+  }
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t v = 0; v < kVectors; ++v) hn::StoreU(acc[t][v], df, y + (t0 + t) * y_pitch + (first + v) * lanes);
+}
+
+// TransposedTokens for every token, kTransposedTokens at a time.
 template <int64_t kVectors, class Weights>
 HWY_INLINE void TransposedInRegisters(Weights weights, int64_t first, const float* x, int64_t n, int64_t rows, float* y,
                                       int64_t y_pitch) {
-  const hn::ScalableTag<float> df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  for (int64_t t = 0; t < n; ++t) {
-    hn::Vec<decltype(df)> acc[kVectors];
-    for (int64_t v = 0; v < kVectors; ++v) acc[v] = hn::Zero(df);
-    for (int64_t r = 0; r < rows;) {
-      for (const int64_t end = weights.Segment(r); r < end; ++r) {
-        const auto alpha = hn::Set(df, x[t * rows + r]);
-        for (int64_t v = 0; v < kVectors; ++v) acc[v] = hn::MulAdd(alpha, weights.Lanes(df, r, first + v), acc[v]);
-      }
-    }
-    for (int64_t v = 0; v < kVectors; ++v) hn::StoreU(acc[v], df, y + t * y_pitch + (first + v) * lanes);
-  }
+  int64_t t = 0;
+  for (; t + kTransposedTokens <= n; t += kTransposedTokens)
+    TransposedTokens<kTransposedTokens, kVectors>(weights, first, x, t, rows, y, y_pitch);
+  for (; t < n; ++t) TransposedTokens<1, kVectors>(weights, first, x, t, rows, y, y_pitch);
 }
 
 // Columns [c, c + vectors * lanes) (vectors <= kTransposedVectors) of the transposed product in

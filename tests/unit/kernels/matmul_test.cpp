@@ -343,7 +343,7 @@ TEST_P(MatmulOnEachTarget, TransposedEqualsRowByRowFormBitForBit) {
   std::vector<std::vector<float>> xs, wants;  // per (matrix, n), for MatmulTransposedMany below
   std::vector<MatmulProduct> products;
   for (const WeightMatrix& w : matrices)
-    for (const int64_t n : {1, 3}) {
+    for (const int64_t n : {1, 3, 4, 9}) {  // 4 and 9: whole and partial passes of kTransposedTokens
       const std::vector<float> x = RandomFloats(n * w.rows, rng);
       std::vector<float> want(n * w.cols, 0.0f), row(w.cols);
       for (int64_t r = 0; r < w.rows; ++r) {
