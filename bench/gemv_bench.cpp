@@ -11,10 +11,12 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "kernels/fp8_nan_memo.h"
 #include "kernels/machine_limits.h"
 #include "kernels/matmul.h"
 
@@ -25,6 +27,7 @@ using namespace sieve;
 struct Weights {
   std::vector<uint8_t> bytes;
   std::vector<float> scales;
+  std::unique_ptr<kernels::Fp8NanMemo> nan_memo;  // as a checkpoint's FP8 tensors have (model/checkpoint.h)
   kernels::WeightMatrix view;
 };
 
@@ -40,6 +43,8 @@ Weights MakeWeights(DType dtype, int64_t rows, int64_t cols) {
     w.scales.assign(((rows + 127) / 128) * ((cols + 127) / 128), 1.0f / 64);
     w.view.scale_inv = w.scales.data();
     w.view.scale_cols = (cols + 127) / 128;
+    w.nan_memo = std::make_unique<kernels::Fp8NanMemo>(w.bytes.data(), rows, cols);
+    w.view.nan_memo = w.nan_memo.get();
   }
   return w;
 }

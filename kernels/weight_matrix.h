@@ -16,6 +16,8 @@
 
 namespace sieve::kernels {
 
+class Fp8NanMemo;
+
 struct WeightMatrix {
   DType dtype = DType::kF32;          // kF8E4M3 (needs scale_inv), kBF16, kF16 or kF32
   const std::byte* data = nullptr;    // [total_rows, cols] of the whole tensor
@@ -28,6 +30,9 @@ struct WeightMatrix {
   int64_t block_cols = 128;
   int64_t col_begin = 0;    // first column of this view within the tensor (for data offset and scale lookup)
   int64_t tensor_cols = 0;  // columns of the whole tensor (the row pitch of `data`); 0: same as `cols`
+  // FP8 only, optional: which rows of the whole tensor hold a NaN code, filled as the GEMV reads them
+  // (kernels/fp8_nan_memo.h); null: the GEMV scans each tile it reads for NaN codes on every call.
+  Fp8NanMemo* nan_memo = nullptr;
 
   // Rows [begin, begin + count) of this view, e.g. one head's slice of kv_b_proj.
   WeightMatrix Rows(int64_t begin, int64_t count) const {

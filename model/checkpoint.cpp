@@ -149,6 +149,9 @@ StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir) {
     SIEVE_RETURN_IF_ERROR(
         ValidateTensor(spec, view, scale, ckpt->config_, where(spec.name), where(ScaleName(spec.name))));
   }
+  for (const auto& [name, view] : ckpt->tensors_)
+    if (view->dtype == DType::kF8E4M3 && view->shape.size() == 2)
+      ckpt->nan_memos_[view] = std::make_unique<kernels::Fp8NanMemo>(view->as<uint8_t>(), view->shape[0], view->shape[1]);
   return ckpt;
 }
 
@@ -165,7 +168,9 @@ const ConstTensorView& Checkpoint::Get(const std::string& name) const {
 
 LinearWeight Checkpoint::Linear(const std::string& prefix) const {
   LinearWeight w;
-  w.weight = Get(prefix + ".weight");
+  const ConstTensorView& weight = Get(prefix + ".weight");
+  w.weight = weight;
+  if (auto memo = nan_memos_.find(&weight); memo != nan_memos_.end()) w.nan_memo = memo->second.get();
   if (config_.is_fp8()) {
     w.scale_inv = &Get(prefix + ".weight_scale_inv");
     w.block_rows = config_.quantization_config.weight_block_size[0];

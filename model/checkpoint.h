@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "kernels/fp8_nan_memo.h"
 #include "model/config.h"
 #include "model/safetensors.h"
 #include "model/tensor_names.h"
@@ -25,6 +26,7 @@ struct LinearWeight {
   const ConstTensorView* scale_inv = nullptr;
   int64_t block_rows = 128;
   int64_t block_cols = 128;
+  kernels::Fp8NanMemo* nan_memo = nullptr;  // FP8 only: the checkpoint's memo of this tensor's NaN-code rows
 
   int64_t rows() const { return weight.shape[0]; }
   int64_t cols() const { return weight.shape[1]; }
@@ -52,6 +54,8 @@ class Checkpoint {
   ModelConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   std::map<std::string, const ConstTensorView*> tensors_;
+  // One per 2-D FP8 tensor, for every view of it the model makes (kernels/fp8_nan_memo.h).
+  std::map<const ConstTensorView*, std::unique_ptr<kernels::Fp8NanMemo>> nan_memos_;
 };
 
 // Validates one tensor (and, for an FP8 linear, its weight_scale_inv) against its spec; returns a message

@@ -10,6 +10,7 @@ kernels::WeightMatrix LinearMatrix(const LinearWeight& w) {
     m.scale_cols = w.scale_inv->shape[1];
     m.block_rows = w.block_rows;
     m.block_cols = w.block_cols;
+    m.nan_memo = w.nan_memo;
   }
   return m;
 }

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/decode_lanes-inl.h"
+#include "kernels/fp8_nan_memo.h"
 #include "kernels/weight_matrix.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -224,9 +225,23 @@ void PrefetchTile(const WeightMatrix& w, int64_t r) {
 }
 
 // Whether rows [r, r + kFusedRows) of w hold an FP8 NaN code, which the fused kernel does not decode: the
-// caller then decodes the tile (DecodeE4m3Codes handles NaN) and gets the same bits otherwise.
+// caller then decodes the tile (DecodeE4m3Codes handles NaN) and gets the same bits otherwise. With a memo,
+// from the memo's groups (scanned whole, every column, the first time any view reads them); without, by
+// scanning the tile's own bytes.
 bool TileHasNan(const WeightMatrix& w, int64_t r) {
   if (w.dtype != DType::kF8E4M3) return false;
+  if (const Fp8NanMemo* memo = w.nan_memo) {
+    const int64_t last = memo->GroupOf(w.row_begin + r + kFusedRows - 1);
+    for (int64_t g = memo->GroupOf(w.row_begin + r); g <= last; ++g) {
+      Fp8NanMemo::State state = memo->Get(g);
+      if (state == Fp8NanMemo::kUnknown) {
+        state = HasE4m3Nan(memo->GroupCodes(g), memo->GroupSize(g)) ? Fp8NanMemo::kHasNan : Fp8NanMemo::kClean;
+        memo->Set(g, state);
+      }
+      if (state == Fp8NanMemo::kHasNan) return true;
+    }
+    return false;
+  }
   for (int64_t k = 0; k < kFusedRows; ++k)
     if (HasE4m3Nan(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols)) return true;
   return false;

@@ -7,9 +7,11 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/blas_gemm.h"
+#include "kernels/fp8_nan_memo.h"
 #include "tests/unit/kernels/matmul_reference.h"
 #include "tests/unit/kernels/on_each_target.h"
 
@@ -226,6 +228,40 @@ TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
     EXPECT_FALSE(std::isnan(single[4])) << scale;
     EXPECT_TRUE(same_bits(single, batched.data() + 8)) << scale;
   }
+}
+
+// With an Fp8NanMemo the GEMV learns which row groups hold NaN codes on first read (scanning each group
+// whole) and gives the bits of the per-tile scan: a NaN in group 0 of three, a view starting mid-group
+// whose tiles straddle groups, tokens for the fused (1, 2) and decoded-tile (3) paths.
+TEST_P(MatmulOnEachTarget, NanMemoGivesTheBitsOfScanningEachTile) {
+  std::mt19937 rng(23);
+  const int64_t rows = 40, cols = 256;  // groups of 16 rows: 0-15, 16-31, 32-39
+  Fp8Matrix w(rows, cols, 128, rng);
+  w.bytes[1 + 5 * cols + 200] = 0x7f;  // row 5, a NaN code
+  Fp8NanMemo memo(w.bytes.data() + 1, rows, cols);
+  WeightMatrix remembered = w.view;
+  remembered.nan_memo = &memo;
+  ThreadPool pool(2);
+  for (const auto& [plain, with_memo] : {std::pair{w.view, remembered}, std::pair{w.view.Rows(3, 24), remembered.Rows(3, 24)}})
+    for (int64_t n : {1, 2, 3}) {
+      const std::vector<float> x = RandomFloats(n * cols, rng);
+      std::vector<float> want(n * plain.rows), got(n * plain.rows);
+      Matmul(plain, x.data(), n, want.data(), pool);
+      Matmul(with_memo, x.data(), n, got.data(), pool);
+      EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)), 0) << "n=" << n << " rows " << plain.rows;
+    }
+  EXPECT_EQ(memo.Get(0), Fp8NanMemo::kHasNan);
+  EXPECT_EQ(memo.Get(1), Fp8NanMemo::kClean);
+  EXPECT_EQ(memo.Get(2), Fp8NanMemo::kClean);
+  // Negative control: a memo that (wrongly) says group 0 is clean is believed, so row 5 is fused and its
+  // NaN code read as a number.
+  Fp8NanMemo wrong(w.bytes.data() + 1, rows, cols);
+  wrong.Set(0, Fp8NanMemo::kClean);
+  remembered.nan_memo = &wrong;
+  const std::vector<float> x = RandomFloats(cols, rng);
+  std::vector<float> y(rows);
+  Matmul(remembered, x.data(), 1, y.data(), pool);
+  EXPECT_FALSE(std::isnan(y[5]));
 }
 
 // The GEMV sums code * 2^-120 products per column block before the block scale: the activations carry
