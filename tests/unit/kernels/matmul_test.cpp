@@ -206,6 +206,32 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
   }
 }
 
+// Every batch below kMinGemmTokens (a batched decode step) must give each token the bits it has alone, for
+// FP8 (a column tail, a partial last block, a slice whose columns start inside a block), BF16 and F32, and
+// odd token counts (pairs plus a lone token).
+TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
+  std::mt19937 rng(29);
+  Fp8Matrix fp8(40, 640 + 7, 128, rng);
+  std::vector<uint16_t> bf16(40 * 300);
+  for (auto& b : bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
+  const std::vector<float> f32 = RandomFloats(40 * 300, rng);
+  const WeightMatrix views[] = {fp8.view, fp8.view.Rows(3, 33).Cols(61, 500),
+                                {DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, 40, 300},
+                                {DType::kF32, reinterpret_cast<const std::byte*>(f32.data()), 0, 40, 300}};
+  ThreadPool pool(2);
+  for (const WeightMatrix& w : views)
+    for (const int64_t n : {int64_t{4}, int64_t{7}, int64_t{16}, int64_t{21}, kMinGemmTokens - 1}) {
+      const std::vector<float> x = RandomFloats(n * w.cols, rng);
+      std::vector<float> batched(n * w.rows), single(w.rows);
+      Matmul(w, x.data(), n, batched.data(), pool);
+      for (int64_t t = 0; t < n; ++t) {
+        Matmul(w, x.data() + t * w.cols, 1, single.data(), pool);
+        ASSERT_EQ(std::memcmp(single.data(), batched.data() + t * w.rows, w.rows * sizeof(float)), 0)
+            << DTypeName(w.dtype) << " cols " << w.cols << " n=" << n << " token " << t;
+      }
+    }
+}
+
 // The fused kernel does not decode the NaN code and folds 2^80 into the block scale: a tile with a NaN
 // code, or a matrix whose scale x 2^80 overflows, must take the decoded-tile path and give its bits.
 TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
