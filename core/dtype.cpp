@@ -6,16 +6,6 @@
 
 namespace sieve {
 
-size_t DTypeSize(DType dtype) {
-  switch (dtype) {
-    case DType::kF8E4M3: case DType::kI8: case DType::kU8: case DType::kBool: return 1;
-    case DType::kBF16: case DType::kF16: case DType::kI16: return 2;
-    case DType::kF32: case DType::kI32: return 4;
-    case DType::kF64: case DType::kI64: return 8;
-  }
-  return 0;
-}
-
 namespace {
 struct DTypeEntry {
   DType dtype;

@@ -2,6 +2,7 @@
 // conversions between them. Bulk conversions live in kernels/; these are the exact reference forms.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -11,8 +12,16 @@ namespace sieve {
 
 enum class DType { kF8E4M3, kBF16, kF16, kF32, kF64, kI8, kU8, kI16, kI32, kI64, kBool };
 
-// Bytes per element.
-size_t DTypeSize(DType dtype);
+// Bytes per element; inline: WeightMatrix::RowBytes asks it for every row a kernel reads.
+constexpr size_t DTypeSize(DType dtype) {
+  switch (dtype) {
+    case DType::kF8E4M3: case DType::kI8: case DType::kU8: case DType::kBool: return 1;
+    case DType::kBF16: case DType::kF16: case DType::kI16: return 2;
+    case DType::kF32: case DType::kI32: return 4;
+    case DType::kF64: case DType::kI64: return 8;
+  }
+  return 0;
+}
 // The safetensors spelling: "F8_E4M3", "BF16", "F32", ...
 std::string_view DTypeName(DType dtype);
 std::optional<DType> ParseDType(std::string_view name);

@@ -217,7 +217,7 @@ constexpr int64_t kPrefetchTiles = 2;
 
 void PrefetchTile(const WeightMatrix& w, int64_t r) {
   if (r + kFusedRows > w.rows) return;
-  // One out-of-line DTypeSize per tile, not one per row through RowBytes (1.2% of a decode step's samples).
+  // The row pitch in bytes once per tile rather than RowBytes per row.
   const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype)), bytes = w.cols * size, pitch = w.pitch() * size;
   const std::byte* row = w.RowBytes(r);
   for (int64_t k = 0; k < kFusedRows; ++k, row += pitch)
