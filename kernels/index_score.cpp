@@ -17,9 +17,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
+#include "core/act_quant.h"
 #include "core/dtype.h"
+#include "core/logging.h"
 #include "kernels/cpu/decode_lanes-inl.h"
+#include "kernels/cpu/index_fp8_order.h"
+#include "kernels/cpu/index_score_bf16_dot.h"
 #include "kernels/index_score.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -68,8 +73,8 @@ HWY_INLINE void ScoreKeys(D df, const float* qt, const float* w, int64_t heads_p
   for (int j = 0; j < K; ++j) scores[j] = hn::GetLane(hn::SumOfLanes(df, hsum[j]));
 }
 
-// Key row p as fp32: in place for kF32; else decoded into `buffer` [head_dim], exactly as the cache's
-// ReadIndexKey decodes it (bf16: the top half of the float; fp8: E4m3ToFloat(code) * scale, one rounding).
+// Key row p (fp32 or bf16) as fp32: in place for kF32; for kBF16 decoded into `buffer` [head_dim], exactly
+// as the cache's ReadIndexKey decodes it (the top half of the float).
 template <class D>
 HWY_INLINE const float* KeyRow(D df, const IndexKeyRows& keys, int64_t head_dim, int64_t p, float* buffer) {
   const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
@@ -83,25 +88,135 @@ HWY_INLINE const float* KeyRow(D df, const IndexKeyRows& keys, int64_t head_dim,
       for (; d < head_dim; ++d) buffer[d] = Bf16ToFloat(codes[d]);
       return buffer;
     }
-    case IndexKeyType::kFP8: {
-      float scale;
-      std::memcpy(&scale, row + keys.format.scale_offset, sizeof(scale));
-      // E4m3Lanes folds 2^120 into the scale (see kernels/cpu/decode_lanes-inl.h): same single rounding of
-      // code * scale as long as scale * 2^120 is finite and no code is NaN; otherwise the scalar decode.
-      const float folded = scale * kE4m3Unbias;
-      if (std::isfinite(folded) && !HasE4m3Nan(row, head_dim)) {
-        const auto folded_lanes = hn::Set(df, folded);
-        for (; d + lanes <= head_dim; d += lanes) hn::StoreU(E4m3Lanes(df, row + d, folded_lanes), df, buffer + d);
-      }
-      for (; d < head_dim; ++d) buffer[d] = E4m3ToFloat(row[d]) * scale;
-      return buffer;
-    }
+    case IndexKeyType::kFP8: break;  // scored by IndexScoresFp8 below
   }
   return buffer;
 }
 
+// ---- fp8 keys: the reference's FP8 numerics in the order of kernels/cpu/index_fp8_order.h ----
+
+// Row p's codes, and its scale.
+HWY_INLINE const uint8_t* KeyCodes(const IndexKeyRows& keys, int64_t p, float* scale) {
+  const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
+  std::memcpy(scale, row + keys.format.scale_offset, sizeof(float));
+  return row;
+}
+
+// lanes[j] [16] += w * ReLU(dot) over the G head vectors from h0 (of `lanes(df)` heads each, whose virtual
+// lanes are h % 16), for the K keys key[j] (their code values as fp32).
+template <int K, int G, class D>
+HWY_INLINE void AccumulateFp8Heads(D df, const float* qt, int64_t heads_padded, const float* w, int64_t h0,
+                                   int64_t head_dim, const float* const* key, float (*lanes)[kIndexLanes]) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(df));
+  hn::Vec<D> acc[K][G];
+  for (int j = 0; j < K; ++j)
+    for (int g = 0; g < G; ++g) acc[j][g] = hn::Zero(df);
+  for (int64_t d = 0; d < head_dim; d += 2) {
+    hn::Vec<D> q_odd[G], q_even[G];
+    for (int g = 0; g < G; ++g) {
+      q_odd[g] = hn::Load(df, qt + (d + 1) * heads_padded + h0 + g * n);
+      q_even[g] = hn::Load(df, qt + d * heads_padded + h0 + g * n);
+    }
+    for (int j = 0; j < K; ++j) {
+      const auto k_odd = hn::Set(df, key[j][d + 1]);
+      const auto k_even = hn::Set(df, key[j][d]);
+      for (int g = 0; g < G; ++g) acc[j][g] = hn::MulAdd(k_even, q_even[g], hn::MulAdd(k_odd, q_odd[g], acc[j][g]));
+    }
+  }
+  for (int j = 0; j < K; ++j)
+    for (int g = 0; g < G; ++g) {
+      float* lane = lanes[j] + (h0 + g * n) % kIndexLanes;
+      const auto relu = hn::Max(acc[j][g], hn::Zero(df));
+      hn::StoreU(hn::MulAdd(relu, hn::Load(df, w + h0 + g * n), hn::LoadU(df, lane)), df, lane);
+    }
+}
+
+// Scores of keys [s, s + K): codes decoded to their values (exact), scaled after the head sum.
+template <int K, class D>
+HWY_INLINE void ScoreFp8Keys(D df, const float* qt, const float* w, int64_t heads_padded, int64_t head_dim,
+                             const IndexKeyRows& keys, int64_t s, float* decoded, float* scores) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(df));
+  const auto unbias = hn::Set(df, kE4m3Unbias);
+  const float* key[K];
+  float scale[K];
+  bool nan[K];
+  for (int j = 0; j < K; ++j) {
+    const uint8_t* codes = KeyCodes(keys, s + j, &scale[j]);
+    nan[j] = HasE4m3Nan(codes, head_dim);
+    float* out = decoded + j * head_dim;
+    for (int64_t d = 0; d < head_dim; d += n) hn::StoreU(hn::Mul(E4m3CodeLanes(df, codes + d), unbias), df, out + d);
+    key[j] = out;
+  }
+  HWY_ALIGN float lanes[K][kIndexLanes] = {};
+  int64_t h0 = 0;
+  for (; h0 + kHeadVecs * n <= heads_padded; h0 += kHeadVecs * n)
+    AccumulateFp8Heads<K, kHeadVecs>(df, qt, heads_padded, w, h0, head_dim, key, lanes);
+  for (; h0 < heads_padded; h0 += n) AccumulateFp8Heads<K, 1>(df, qt, heads_padded, w, h0, head_dim, key, lanes);
+  for (int j = 0; j < K; ++j)
+    scores[j] = nan[j] ? std::numeric_limits<float>::quiet_NaN() : SumIndexLanes(lanes[j]) * scale[j];
+}
+
+// Quantises q per head (codes, scale) and scores the keys with the AVX512-BF16 kernel where this target is
+// AVX-512 and the CPU has the instruction, else with ScoreFp8Keys on vectors of at most 16 lanes (so the
+// virtual lanes h % 16 map onto whole vectors).
+void IndexScoresFp8(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
+                    int64_t key_begin, int64_t key_end, float* scores) {
+  const hn::CappedTag<float, kIndexLanes> df;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t heads_padded = (n_heads + kIndexLanes - 1) / kIndexLanes * kIndexLanes;
+  SIEVE_CHECK(head_dim % n == 0);  // whole vectors of codes (and pairs): the indexer's head_dim is 128
+  // codes [n_heads, head_dim], then qt [head_dim, heads_padded] (code values), wq [heads_padded], decoded
+  // keys [kKeys, head_dim]; the BF16 kernel's query pairs [head_dim / 2, heads_padded] reuse qt's space.
+  thread_local hwy::AlignedFreeUniquePtr<float[]> scratch;
+  thread_local int64_t capacity = 0;
+  const int64_t code_floats = (n_heads * head_dim + 3) / 4;
+  const int64_t need = code_floats + (head_dim + 1) * heads_padded + kKeys * head_dim;
+  if (need > capacity) {
+    scratch = hwy::AllocateAligned<float>(static_cast<size_t>(need));
+    capacity = need;
+  }
+  auto* codes = reinterpret_cast<uint8_t*>(scratch.get());
+  float* qt = scratch.get() + (code_floats + n - 1) / n * n;
+  float* wq = qt + head_dim * heads_padded;
+  float* decoded = wq + heads_padded;
+  std::fill(qt, decoded, 0.0f);
+  bool query_nan = false;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    uint8_t* qc = codes + h * head_dim;
+    wq[h] = w[h] * ActQuantE4m3(q + h * head_dim, head_dim, qc);
+    query_nan |= HasE4m3Nan(qc, head_dim);
+  }
+  if (query_nan) {
+    std::fill(scores, scores + (key_end - key_begin), std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if (head_dim % 32 == 0 && head_dim <= 256 && HasBf16DotInstruction()) {
+    auto* pairs = reinterpret_cast<uint32_t*>(qt);
+    for (int64_t h = 0; h < n_heads; ++h)
+      for (int64_t d = 0; d < head_dim; d += 2) {
+        const uint8_t* c = codes + h * head_dim + d;
+        pairs[d / 2 * heads_padded + h] = static_cast<uint32_t>(FloatToBf16(E4m3ToFloat(c[0]))) |
+                                          static_cast<uint32_t>(FloatToBf16(E4m3ToFloat(c[1]))) << 16;
+      }
+    IndexScoresBf16Dot(pairs, wq, heads_padded, head_dim, keys, key_begin, key_end, scores);
+    return;
+  }
+#endif
+  for (int64_t h = 0; h < n_heads; ++h)
+    for (int64_t d = 0; d < head_dim; ++d) qt[d * heads_padded + h] = E4m3ToFloat(codes[h * head_dim + d]);
+  int64_t s = key_begin;
+  for (; s + kKeys <= key_end; s += kKeys)
+    ScoreFp8Keys<kKeys>(df, qt, wq, heads_padded, head_dim, keys, s, decoded, scores + (s - key_begin));
+  for (; s < key_end; ++s) ScoreFp8Keys<1>(df, qt, wq, heads_padded, head_dim, keys, s, decoded, scores + (s - key_begin));
+}
+
 void IndexScoresImpl(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
                      int64_t key_begin, int64_t key_end, float* scores) {
+  if (keys.format.type == IndexKeyType::kFP8) {
+    IndexScoresFp8(q, w, n_heads, head_dim, keys, key_begin, key_end, scores);
+    return;
+  }
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   // Heads padded to whole vectors with zero q and zero weight: a padded lane adds w * ReLU(0) = +0.

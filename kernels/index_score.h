@@ -1,6 +1,11 @@
 // Lightning-indexer scores of one query against many keys (DeepSeek-V3.2-Exp report eq. (1)):
 //   I[s] = sum_h w[h] * ReLU(q[h] . k[s])     (ReLU before the weighting; w may be negative)
 // The keys are read where they are stored (the paged KV cache's token entries), in fp32, bf16 or e4m3.
+// e4m3 keys are scored with the reference's FP8 numerics (DeepSeek-V3.2-Exp model.py Indexer.forward and
+// kernel.py fp8_index): q is quantised per head like the keys (core/act_quant.h, UE8M0 scales), the
+// dots run over the codes' values, and
+//   I[s] = k_scale[s] * sum_h (w[h] * q_scale[h]) * ReLU(q_code[h] . k_code[s])
+// in the order kernels/cpu/index_fp8_order.h fixes (same bits on every target with FMA and with AVX512-BF16).
 #pragma once
 
 #include <cstdint>
@@ -28,8 +33,8 @@ struct IndexKeyRows {
 // q [n_heads, head_dim], w [n_heads]; scores [key_end - key_begin] for keys [key_begin, key_end).
 // Each score is computed by the same operations in the same order whatever the key range, the block
 // layout and which block of keys it falls in, so splitting the keys over threads does not change results;
-// bf16 / fp8 keys are decoded exactly as the cache's ReadIndexKey decodes them (same bits as scoring
-// decoded fp32 copies of the keys).
+// bf16 keys are decoded exactly as the cache's ReadIndexKey decodes them (same bits as scoring decoded
+// fp32 copies of the keys). With fp8 keys a key or query holding the NaN code scores NaN.
 void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
                  int64_t key_begin, int64_t key_end, float* scores);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/act_quant.h"
 #include "core/dtype.h"
 #include "core/logging.h"
 
@@ -129,6 +130,11 @@ void PagedKvCache::WriteLatent(int64_t layer, int64_t block, int64_t slot, const
 
 void PagedKvCache::WriteIndexKey(int64_t layer, int64_t block, int64_t slot, const float* index_k) {
   uint8_t* e = IndexEntry(layer, block, slot);
+  if (dtype_ == KvCacheDtype::kFP8) {  // act_quant(k) as Indexer.forward caches it
+    const float scale = ActQuantE4m3(index_k, index_head_dim_, e);
+    std::memcpy(e + index_head_dim_, &scale, 4);
+    return;
+  }
   Store(e, index_head_dim_, index_k, e + index_head_dim_);
 }
 

@@ -13,7 +13,8 @@
 // Byte layout of one block of one layer: the block_size MLA entries (latent, then k_rope, as `dtype`
 // elements back to back; with fp8 their two fp32 scales, amax / 448 so codes use the full e4m3 range, 1
 // for an all-zero vector, follow in the same order), then the block_size index keys (index_k as `dtype`;
-// with fp8 its fp32 scale after it). Blocks are laid out [num_blocks, num_layers, that], so one block
+// with fp8 its fp32 scale after it, the reference's power-of-two UE8M0 scale of core/act_quant.h, as its
+// indexer caches k_fp8 / k_scale and kernels/index_score.h scores them). Blocks are laid out [num_blocks, num_layers, that], so one block
 // holds every layer of its tokens, and a layer's index keys are rows back to back: the indexer reads
 // every one of them each decode step; scoring 8 layers x 32K fp32 keys takes 17 ms from these 64-row runs,
 // 20-26 ms from keys interleaved with the latents (bench/index_score_bench, 2 threads, 2026-12-05).

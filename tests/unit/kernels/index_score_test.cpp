@@ -2,7 +2,8 @@
 // I[s] = sum_h w[h] * ReLU(q[h] . k[s]), with head counts that are and are not whole vectors and a key count
 // that leaves a tail; splitting the keys into ranges gives the same bits (the decode step splits them over
 // threads); keys read in place from strided rows in paged blocks give the bits of the same keys stored
-// contiguously; bf16 / fp8 rows give the bits of scoring their decoded fp32 values.
+// contiguously; bf16 rows give the bits of scoring their decoded fp32 values; fp8 rows give the bits of
+// the reference's FP8 numerics in the order kernels/cpu/index_fp8_order.h defines.
 #include "kernels/index_score.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <random>
 #include <vector>
 
+#include "core/act_quant.h"
 #include "core/dtype.h"
 #include "tests/unit/kernels/on_each_target.h"
 
@@ -102,52 +104,152 @@ TEST_P(IndexScoresOnEachTarget, PagedRowsInPlaceGiveTheContiguousBits) {
   }
 }
 
-// bf16 and fp8 rows (codes, then for fp8 the fp32 scale amax / 448, as model/paged_kv_cache.h stores them)
-// against scoring their decoded values as fp32, which is what the indexer did before it read them in place.
-// Row 2 holds a NaN code and row 6 a scale whose product with 2^120 overflows: the vector decode's
-// fallbacks. Negative control: the decode must apply the scale.
-TEST_P(IndexScoresOnEachTarget, EncodedRowsGiveTheBitsOfTheirDecodedValues) {
+// bf16 rows (codes, then unrelated bytes, as model/paged_kv_cache.h stores them) against scoring their
+// decoded values as fp32, which is what the indexer did before it read them in place.
+TEST_P(IndexScoresOnEachTarget, Bf16RowsGiveTheBitsOfTheirDecodedValues) {
   std::mt19937 rng(9);
-  const int64_t head_dim = 128, n_heads = 64, n_keys = 11;
+  const int64_t head_dim = 128, n_heads = 64, n_keys = 11, row_bytes = head_dim * 2 + 12;
   const std::vector<float> q = Normal(n_heads * head_dim, rng), w = Normal(n_heads, rng);
-  std::vector<float> keys = Normal(n_keys * head_dim, rng);
-  for (int64_t d = 0; d < head_dim; ++d) keys[6 * head_dim + d] *= 1e30f;
-  for (const IndexKeyType type : {IndexKeyType::kBF16, IndexKeyType::kFP8}) {
-    const int64_t code_bytes = type == IndexKeyType::kBF16 ? 2 : 1;
-    const int64_t row_bytes = head_dim * code_bytes + 4 + 8;  // codes, scale, then unrelated bytes
-    std::vector<uint8_t> storage(n_keys * row_bytes, 0xff);
-    std::vector<float> decoded(n_keys * head_dim), unscaled(n_keys * head_dim), scales(n_keys);
-    for (int64_t p = 0; p < n_keys; ++p) {
-      uint8_t* row = storage.data() + p * row_bytes;
-      const float* k = keys.data() + p * head_dim;
-      float amax = 0.0f;
-      for (int64_t d = 0; d < head_dim; ++d) amax = std::max(amax, std::abs(k[d]));
-      const float scale = scales[p] = amax / 448.0f;
-      std::memcpy(row + head_dim * code_bytes, &scale, 4);
-      for (int64_t d = 0; d < head_dim; ++d) {
-        float& out = decoded[p * head_dim + d];
-        if (type == IndexKeyType::kBF16) {
-          const uint16_t b = FloatToBf16(k[d]);
-          std::memcpy(row + 2 * d, &b, 2);
-          out = Bf16ToFloat(b);
-        } else {
-          row[d] = p == 2 && d == 40 ? 0x7f : FloatToE4m3(k[d] / scale);
-          out = E4m3ToFloat(row[d]) * scale;
-          unscaled[p * head_dim + d] = E4m3ToFloat(row[d]);
-        }
+  const std::vector<float> keys = Normal(n_keys * head_dim, rng);
+  std::vector<uint8_t> storage(n_keys * row_bytes, 0xff);
+  std::vector<float> decoded(n_keys * head_dim);
+  for (int64_t p = 0; p < n_keys; ++p)
+    for (int64_t d = 0; d < head_dim; ++d) {
+      const uint16_t b = FloatToBf16(keys[p * head_dim + d]);
+      std::memcpy(storage.data() + p * row_bytes + 2 * d, &b, 2);
+      decoded[p * head_dim + d] = Bf16ToFloat(b);
+    }
+  const uint8_t* block = storage.data();
+  const IndexKeyRows rows{&block, n_keys, {IndexKeyType::kBF16, row_bytes, 0}};
+  std::vector<float> got(n_keys);
+  IndexScores(q.data(), w.data(), n_heads, head_dim, rows, 0, n_keys, got.data());
+  EXPECT_EQ(Bits(got), Bits(ContiguousScores(q, w, head_dim, decoded, 0, n_keys)));
+}
+
+// fp8 keys as the cache stores them (codes, the UE8M0 scale, then unrelated bytes), scored with the FP8
+// numerics. `odd_first` false gives the other pair order, for the negative control.
+struct Fp8Keys {
+  std::vector<uint8_t> storage;
+  int64_t row_bytes = 0;
+};
+
+Fp8Keys EncodeFp8(const std::vector<float>& keys, int64_t head_dim) {
+  Fp8Keys out;
+  out.row_bytes = head_dim + 4 + 8;
+  const int64_t n_keys = static_cast<int64_t>(keys.size()) / head_dim;
+  out.storage.assign(n_keys * out.row_bytes, 0xff);
+  for (int64_t p = 0; p < n_keys; ++p) {
+    uint8_t* row = out.storage.data() + p * out.row_bytes;
+    const float scale = ActQuantE4m3(keys.data() + p * head_dim, head_dim, row);
+    std::memcpy(row + head_dim, &scale, 4);
+  }
+  return out;
+}
+
+// The definition (kernels/cpu/index_fp8_order.h), written out in scalar code: q quantised per head,
+// w[h] * q_scale[h], dots of code values pair by pair, heads into virtual lanes h % 16, the halving tree,
+// times the key scale. `fused`: the head weighting is one FMA (targets with FMA: AVX2 and later), else a
+// product and a sum, two roundings (SSE4 and the scalar targets; the dots are exact products either way).
+std::vector<float> Fp8Reference(const std::vector<float>& q, const std::vector<float>& w, int64_t head_dim,
+                                const Fp8Keys& keys, int64_t n_keys, bool odd_first, bool fused) {
+  const int64_t n_heads = static_cast<int64_t>(w.size());
+  std::vector<uint8_t> qc(q.size());
+  std::vector<float> wq(n_heads);
+  for (int64_t h = 0; h < n_heads; ++h) wq[h] = w[h] * ActQuantE4m3(q.data() + h * head_dim, head_dim, qc.data() + h * head_dim);
+  std::vector<float> scores(n_keys);
+  for (int64_t s = 0; s < n_keys; ++s) {
+    const uint8_t* row = keys.storage.data() + s * keys.row_bytes;
+    float lanes[16] = {};
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float acc = 0.0f;
+      for (int64_t d = 0; d < head_dim; d += 2) {
+        const float q0 = E4m3ToFloat(qc[h * head_dim + d]), q1 = E4m3ToFloat(qc[h * head_dim + d + 1]);
+        const float k0 = E4m3ToFloat(row[d]), k1 = E4m3ToFloat(row[d + 1]);
+        acc = odd_first ? std::fma(q0, k0, std::fma(q1, k1, acc)) : std::fma(q1, k1, std::fma(q0, k0, acc));
+      }
+      const float relu = std::max(acc, 0.0f);
+      if (fused) lanes[h % 16] = std::fma(relu, wq[h], lanes[h % 16]);
+      else {
+        const volatile float product = relu * wq[h];  // volatile: not contracted into an FMA
+        lanes[h % 16] += product;
       }
     }
-    ASSERT_TRUE(std::isinf(scales[6] * 0x1p120f));
-    const uint8_t* block = storage.data();
-    const IndexKeyRows rows{&block, n_keys, {type, row_bytes, head_dim * code_bytes}};
-    std::vector<float> got(n_keys);
-    IndexScores(q.data(), w.data(), n_heads, head_dim, rows, 0, n_keys, got.data());
-    const std::vector<float> want = ContiguousScores(q, w, head_dim, decoded, 0, n_keys);
-    EXPECT_EQ(Bits(got), Bits(want)) << (type == IndexKeyType::kFP8 ? "fp8" : "bf16");
-    if (type == IndexKeyType::kFP8) {
-      EXPECT_NE(Bits(got), Bits(ContiguousScores(q, w, head_dim, unscaled, 0, n_keys)));
+    for (int width = 8; width >= 1; width /= 2)
+      for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+    float scale;
+    std::memcpy(&scale, row + head_dim, 4);
+    scores[s] = lanes[0] * scale;
+  }
+  return scores;
+}
+
+std::vector<float> Fp8Scores(const std::vector<float>& q, const std::vector<float>& w, int64_t head_dim,
+                             const Fp8Keys& keys, int64_t key_begin, int64_t key_end) {
+  const uint8_t* block = keys.storage.data();
+  const int64_t n_keys = static_cast<int64_t>(keys.storage.size()) / keys.row_bytes;
+  const IndexKeyRows rows{&block, n_keys, {IndexKeyType::kFP8, keys.row_bytes, head_dim}};
+  std::vector<float> scores(key_end - key_begin);
+  IndexScores(q.data(), w.data(), static_cast<int64_t>(w.size()), head_dim, rows, key_begin, key_end, scores.data());
+  return scores;
+}
+
+// Magnitudes spread over 2^-6 .. 2^6 (random sign): code products then span more than fp32's 24 bits, so
+// the dots round and their order shows in the bits.
+std::vector<float> WideRange(int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> exponent(-6.0f, 6.0f);
+  std::vector<float> v(n);
+  for (auto& f : v) f = std::exp2(exponent(rng)) * (rng() % 2 ? 1.0f : -1.0f);
+  return v;
+}
+
+// On AVX3 (with AVX512-BF16 on this CPU) the vdpbf16ps kernel runs, on the other targets the portable one:
+// both must give the definition's bits, for any key range. The scores also approximate the exact fp32
+// ones within the FP8 rounding (~2^-4 per element of q and of k), and the pair order is not a free choice:
+// the even-first order gives other bits for some score.
+TEST_P(IndexScoresOnEachTarget, Fp8KeysGiveTheBitsOfTheReferenceOrder) {
+  std::mt19937 rng(23);
+  const int64_t head_dim = 128, n_keys = 37;
+  const bool fused = GetParam() <= HWY_AVX2;  // x86 targets: a lower bit is a newer target
+  for (const int64_t n_heads : {64, 16, 20}) {
+    const std::vector<float> q = WideRange(n_heads * head_dim, rng), w = Normal(n_heads, rng);
+    const std::vector<float> keys = WideRange(n_keys * head_dim, rng);
+    const Fp8Keys fp8 = EncodeFp8(keys, head_dim);
+    const std::vector<float> want = Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/true, fused);
+    const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
+    EXPECT_EQ(Bits(got), Bits(want)) << n_heads << " heads";
+    EXPECT_NE(Bits(got), Bits(Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/false, fused))) << n_heads;
+    std::vector<float> split = Fp8Scores(q, w, head_dim, fp8, 0, 5);
+    const std::vector<float> rest = Fp8Scores(q, w, head_dim, fp8, 5, n_keys);
+    split.insert(split.end(), rest.begin(), rest.end());
+    EXPECT_EQ(Bits(split), Bits(got)) << n_heads << " heads";
+    const std::vector<float> exact = ContiguousScores(q, w, head_dim, keys, 0, n_keys);
+    for (int64_t s = 0; s < n_keys; ++s) {
+      double magnitude = 0;
+      for (int64_t h = 0; h < n_heads; ++h)
+        for (int64_t d = 0; d < head_dim; ++d)
+          magnitude += std::abs(static_cast<double>(w[h]) * q[h * head_dim + d] * keys[s * head_dim + d]);
+      EXPECT_LE(std::abs(got[s] - exact[s]), 0.15 * magnitude) << n_heads << " heads, key " << s;
     }
   }
+}
+
+// A key row holding the NaN code scores NaN and leaves the others alone; a query whose quantisation gives
+// the NaN code (a NaN element) makes every score NaN.
+TEST_P(IndexScoresOnEachTarget, Fp8NanCodesGiveNanScores) {
+  std::mt19937 rng(29);
+  const int64_t head_dim = 128, n_heads = 64, n_keys = 9;
+  std::vector<float> q = Normal(n_heads * head_dim, rng);
+  const std::vector<float> w = Normal(n_heads, rng);
+  Fp8Keys fp8 = EncodeFp8(Normal(n_keys * head_dim, rng), head_dim);
+  const std::vector<float> clean = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
+  fp8.storage[6 * fp8.row_bytes + 77] = 0xff;
+  const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
+  for (int64_t s = 0; s < n_keys; ++s) {
+    if (s == 6) EXPECT_TRUE(std::isnan(got[s]));
+    else EXPECT_EQ(std::bit_cast<uint32_t>(got[s]), std::bit_cast<uint32_t>(clean[s])) << s;
+  }
+  q[3 * head_dim + 5] = std::numeric_limits<float>::quiet_NaN();
+  for (const float score : Fp8Scores(q, w, head_dim, fp8, 0, n_keys)) EXPECT_TRUE(std::isnan(score));
 }
 
 SIEVE_INSTANTIATE_ON_EACH_TARGET(IndexScoresOnEachTarget);

@@ -1,10 +1,12 @@
 // The indexer scores its keys where the paged KV cache holds them (PagedKvCache::IndexKeys /
 // IndexKeyFormat, kernels/index_score.h). For every KV dtype, scoring a sequence's keys in place across a
 // shuffled block table, split over 1, 2 and 3 threads as Indexer::Select splits a decode step, gives the
-// bits of the path it replaced: every key read back with ReadIndexKey into a contiguous fp32 buffer, then
-// scored in one call.
+// bits of the path it replaced: every key read back with ReadIndexKey into a contiguous fp32 buffer (for
+// fp8, whose scores use the codes, every raw key row copied into a contiguous buffer), then scored in one
+// call.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -40,12 +42,23 @@ TEST_P(IndexKeysInPlace, ScoresEqualTheCopyPathAtAnyThreadCount) {
   for (auto* v : {&q, &w})
     for (float& f : *v) f = normal(rng);
 
+  // fp8 rows are scored from their codes and scale (the FP8 numerics), so their copy is the raw row;
+  // fp32 / bf16 keys are read back as fp32.
+  const kernels::IndexKeyFormat format = cache.IndexKeyFormat();
   auto copy_path = [&](int64_t l) {
     std::vector<float> keys(context * c.index_head_dim), scores(context);
-    for (int64_t p = 0; p < context; ++p)
-      cache.ReadIndexKey(l, block_table[p / block_size], p % block_size, keys.data() + p * c.index_head_dim);
-    const uint8_t* block = reinterpret_cast<const uint8_t*>(keys.data());
-    const kernels::IndexKeyRows rows{&block, context, {kernels::IndexKeyType::kF32, c.index_head_dim * 4, 0}};
+    std::vector<uint8_t> raw(context * format.row_bytes);
+    for (int64_t p = 0; p < context; ++p) {
+      if (GetParam() == KvCacheDtype::kFP8)
+        std::memcpy(raw.data() + p * format.row_bytes,
+                    cache.IndexKeys(l, block_table[p / block_size]) + (p % block_size) * format.row_bytes,
+                    format.row_bytes);
+      else cache.ReadIndexKey(l, block_table[p / block_size], p % block_size, keys.data() + p * c.index_head_dim);
+    }
+    const bool fp8 = GetParam() == KvCacheDtype::kFP8;
+    const uint8_t* block = fp8 ? raw.data() : reinterpret_cast<const uint8_t*>(keys.data());
+    const kernels::IndexKeyRows rows{
+        &block, context, fp8 ? format : kernels::IndexKeyFormat{kernels::IndexKeyType::kF32, c.index_head_dim * 4, 0}};
     kernels::IndexScores(q.data(), w.data(), c.index_n_heads, c.index_head_dim, rows, 0, context, scores.data());
     return scores;
   };
@@ -54,7 +67,7 @@ TEST_P(IndexKeysInPlace, ScoresEqualTheCopyPathAtAnyThreadCount) {
 
   std::vector<const uint8_t*> blocks((context + block_size - 1) / block_size);
   for (size_t b = 0; b < blocks.size(); ++b) blocks[b] = cache.IndexKeys(layer, block_table[b]);
-  const kernels::IndexKeyRows rows{blocks.data(), block_size, cache.IndexKeyFormat()};
+  const kernels::IndexKeyRows rows{blocks.data(), block_size, format};
   for (const int threads : {1, 2, 3}) {
     kernels::ThreadPool pool(threads);
     std::vector<float> got(context);
