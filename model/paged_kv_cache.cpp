@@ -9,6 +9,7 @@
 #include "core/act_quant.h"
 #include "core/dtype.h"
 #include "core/logging.h"
+#include "kernels/e4m3_decode.h"
 
 namespace sieve::model {
 
@@ -114,7 +115,7 @@ void PagedKvCache::Load(const uint8_t* src, int64_t n, const uint8_t* scale, flo
     case KvCacheDtype::kFP8: {
       float s;
       std::memcpy(&s, scale, 4);
-      for (int64_t i = 0; i < n; ++i) values[i] = E4m3ToFloat(src[i]) * s;
+      kernels::DecodeE4m3(src, n, s, values);
       break;
     }
   }
