@@ -25,4 +25,8 @@ ProbeResult MeasureReadBandwidth(ThreadPool& pool, int64_t buffer_bytes, int pas
 // vector FMAs (enough of them to cover the FMA latency x issue width) for `fmas_per_lane_per_chain` rounds.
 ProbeResult MeasureFmaPeak(ThreadPool& pool, int64_t fmas_per_lane_per_chain, int passes);
 
+// Peak of the AVX512-BF16 dot instruction in FLOP/s (a bf16 multiply-add = 2 FLOPs), the limit of the FP8
+// indexer (kernels/index_score.h), probed like MeasureFmaPeak; all zero where the CPU lacks it.
+ProbeResult MeasureBf16DotPeak(ThreadPool& pool, int64_t rounds, int passes);
+
 }  // namespace sieve::kernels

@@ -24,11 +24,6 @@
 
 namespace sieve::kernels {
 
-bool HasBf16DotInstruction() {
-  static const bool has = __builtin_cpu_supports("avx512bf16");
-  return has;
-}
-
 namespace {
 
 constexpr int kKeys = 4;
@@ -128,7 +123,6 @@ SIEVE_BF16_DOT_TARGET void IndexScoresBf16Dot(const uint32_t* q_pairs, const flo
 #else  // not x86-64: the portable kernel always runs
 
 namespace sieve::kernels {
-bool HasBf16DotInstruction() { return false; }
 void IndexScoresBf16Dot(const uint32_t*, const float*, int64_t, int64_t, const IndexKeyRows&, int64_t, int64_t,
                         float*) {}
 }  // namespace sieve::kernels

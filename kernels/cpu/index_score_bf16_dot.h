@@ -6,12 +6,10 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/bf16_dot.h"
 #include "kernels/index_score.h"
 
 namespace sieve::kernels {
-
-// Whether this CPU executes AVX512-BF16 (and the build targets x86-64).
-bool HasBf16DotInstruction();
 
 // q_pairs [head_dim / 2, heads_padded]: element p of head h holds the bf16 of query code values 2p (low
 // half) and 2p + 1 (high half); w [heads_padded] the head weights times the query scales; heads_padded a

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/cpu/bf16_dot.h"
 #include "kernels/machine_limits.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -115,6 +116,24 @@ ProbeResult MeasureFmaPeak(ThreadPool& pool, int64_t fmas_per_lane_per_chain, in
     for (float s : partial) sink = sink + s;
     const double flops = static_cast<double>(HWY_DYNAMIC_DISPATCH(FmaFlopsPerRoundImpl)()) * rounds * threads;
     rates.push_back(flops / seconds);
+  }
+  return Summarize(std::move(rates));
+}
+
+ProbeResult MeasureBf16DotPeak(ThreadPool& pool, int64_t rounds, int passes) {
+  if (!HasBf16DotInstruction()) return {};
+  const int threads = pool.num_threads();
+  rounds = std::max<int64_t>(1, rounds);
+  std::vector<float> partial(threads);
+  volatile float sink = 0;
+  std::vector<double> rates;
+  for (int p = 0; p < std::max(1, passes); ++p) {
+    const auto start = Clock::now();
+    pool.OnEachThread([&](int t) { partial[t] = Bf16DotChains(rounds); });
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    for (float s : partial) sink = sink + s;
+    // 16 lanes x 2 products per instruction, 2 FLOPs each.
+    rates.push_back(64.0 * kBf16DotChains * static_cast<double>(rounds) * threads / seconds);
   }
   return Summarize(std::move(rates));
 }

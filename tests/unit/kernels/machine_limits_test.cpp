@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "kernels/cpu/bf16_dot.h"
+
 namespace sieve::kernels {
 namespace {
 
@@ -40,6 +42,24 @@ TEST(MachineLimits, FmaRateDoesNotDependOnTheWorkSize) {
   const ProbeResult few = MeasureFmaPeak(pool, 20000, 3);
   const ProbeResult many = MeasureFmaPeak(pool, 200000, 3);
   EXPECT_LT(std::abs(std::log10(many.best / few.best)), 0.7);  // within 5x, far from 10x
+}
+
+// The bf16 dot probe where the CPU has the instruction: in range, its rounds really run (as above), and
+// near twice the fp32 FMA peak in FLOPs (two products per lane per instruction) rather than a miscount.
+TEST(MachineLimits, Bf16DotPeakIsPositiveAndCountsItsWork) {
+  ThreadPool pool(1);
+  if (!HasBf16DotInstruction()) {
+    EXPECT_EQ(MeasureBf16DotPeak(pool, 20000, 3).best, 0.0);
+    GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  }
+  const ProbeResult few = MeasureBf16DotPeak(pool, 20000, 3);
+  const ProbeResult many = MeasureBf16DotPeak(pool, 200000, 3);
+  EXPECT_TRUE(std::isfinite(many.best));
+  EXPECT_GT(many.median, 1e8);
+  EXPECT_LT(many.best, 1e14);
+  EXPECT_LT(std::abs(std::log10(many.best / few.best)), 0.7);
+  const ProbeResult fma = MeasureFmaPeak(pool, 200000, 3);
+  EXPECT_LT(std::abs(std::log10(many.best / (2 * fma.best))), 0.7);  // within 5x of twice the FMA peak
 }
 
 }  // namespace
