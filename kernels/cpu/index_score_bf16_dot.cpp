@@ -2,15 +2,13 @@
 // function attribute and called only after HasBf16DotInstruction(), so the rest of the build keeps its
 // baseline. Heads are the vector lanes, as in kernels/index_score.cpp: 4 keys x 4 vectors of 16 heads are
 // 16 accumulators; each step of the dot loads one pair of query elements for 16 heads and broadcasts the
-// matching pair of each key.
+// matching pair of each key. The order of operations is kernels/cpu/index_fp8_order.h's.
 #include "kernels/cpu/index_score_bf16_dot.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
-#include "kernels/cpu/index_fp8_order.h"
 
 #if defined(__x86_64__)
 // GCC 12's avx512fintrin.h builds results on `__m512 __Y = __Y;` (_mm512_undefined_ps), which its own
@@ -31,24 +29,37 @@ constexpr int kHeadVecs = 4;
 constexpr int kMaxPairs = 128;  // head_dim <= 256
 constexpr int64_t kPrefetchKeys = 8;
 
-// 32 e4m3 codes -> 32 bf16 (16 pairs), per code: sign and magnitude placed in a float (bit 31, bits
-// 20..26) read as value * 2^-120, times 2^120 (exact, subnormal codes included), then bf16 (exact: 4
-// significant bits). Returns whether a code is NaN (0x7f / 0xff), which this decode does not represent.
+// e4m3 codes -> bf16, 32 per step in 16-bit lanes. The byte sign-extended to 16 bits carries the sign in
+// bit 15; a normal magnitude m (exponent field >= 1) is (m << 4) + (120 << 7), the 4-bit exponent
+// rebiased from 7 to bf16's 127 and the 3 mantissa bits moved to bf16's top 3; the 8 subnormal magnitudes
+// (m * 2^-9) come from a table. Exact (bf16 holds every e4m3 value). Returns whether a code is NaN
+// (0x7f / 0xff), which this decode does not represent.
 SIEVE_BF16_DOT_TARGET bool DecodeKeyPairs(const uint8_t* codes, int64_t head_dim, uint32_t* pairs) {
-  const __m512i sign_and_magnitude = _mm512_set1_epi32(static_cast<int>(0x87F00000u));
-  const __m512 unbias = _mm512_set1_ps(0x1p120f);
-  const __m256i magnitude = _mm256_set1_epi8(0x7f);
-  bool nan = false;
+  const __m512i subnormals = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                              0, 0, 0x3C60, 0x3C40, 0x3C20, 0x3C00, 0x3BC0, 0x3B80, 0x3B00, 0);
+  const __m512i magnitude_bits = _mm512_set1_epi16(0x7f);
+  const __m512i first_normal = _mm512_set1_epi16(8);
+  const __m512i rebias = _mm512_set1_epi16(120 << 7);
+  const __m512i sign_bit = _mm512_set1_epi16(static_cast<int16_t>(0x8000));
+  __mmask32 nan = 0;
   for (int64_t d = 0; d < head_dim; d += 32) {
-    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + d));
-    nan |= _mm256_cmpeq_epi8_mask(_mm256_and_si256(bytes, magnitude), magnitude) != 0;
-    const __m512i lo = _mm512_cvtepi8_epi32(_mm256_castsi256_si128(bytes));
-    const __m512i hi = _mm512_cvtepi8_epi32(_mm256_extracti128_si256(bytes, 1));
-    const __m512 flo = _mm512_mul_ps(_mm512_castsi512_ps(_mm512_and_si512(_mm512_slli_epi32(lo, 20), sign_and_magnitude)), unbias);
-    const __m512 fhi = _mm512_mul_ps(_mm512_castsi512_ps(_mm512_and_si512(_mm512_slli_epi32(hi, 20), sign_and_magnitude)), unbias);
-    _mm512_storeu_si512(pairs + d / 2, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(fhi, flo)));
+    const __m512i wide = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + d)));
+    const __m512i magnitude = _mm512_and_si512(wide, magnitude_bits);
+    nan |= _mm512_cmpeq_epi16_mask(magnitude, magnitude_bits);
+    const __m512i normal = _mm512_add_epi16(_mm512_slli_epi16(magnitude, 4), rebias);
+    const __mmask32 subnormal = _mm512_cmplt_epu16_mask(magnitude, first_normal);
+    const __m512i value = _mm512_mask_permutexvar_epi16(normal, subnormal, magnitude, subnormals);
+    _mm512_storeu_si512(pairs + d / 2, _mm512_or_si512(value, _mm512_and_si512(wide, sign_bit)));
   }
-  return nan;
+  return nan != 0;
+}
+
+// The 16 lanes summed by index_fp8_order.h's halving tree: lane l + 8 onto l, then l + 4, l + 2, l + 1.
+SIEVE_BF16_DOT_TARGET inline float SumLanes(__m512 v) {
+  const __m256 eight = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  const __m128 four = _mm_add_ps(_mm256_castps256_ps128(eight), _mm256_extractf128_ps(eight, 1));
+  const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_movehdup_ps(two)));
 }
 
 // lanes[j] += sum over the G head vectors from h0 of w * ReLU(dot), for the K keys' pairs kp[j].
@@ -93,11 +104,7 @@ SIEVE_BF16_DOT_TARGET inline void ScoreKeys(const uint32_t* q_pairs, const float
   for (; h0 + 16 * kHeadVecs <= heads_padded; h0 += 16 * kHeadVecs)
     AccumulateHeads<K, kHeadVecs>(q_pairs, w, heads_padded, h0, n_pairs, kp, lanes);
   for (; h0 < heads_padded; h0 += 16) AccumulateHeads<K, 1>(q_pairs, w, heads_padded, h0, n_pairs, kp, lanes);
-  for (int j = 0; j < K; ++j) {
-    alignas(64) float sum[kIndexLanes];
-    _mm512_store_ps(sum, lanes[j]);
-    scores[j] = nan[j] ? std::numeric_limits<float>::quiet_NaN() : SumIndexLanes(sum) * scale[j];
-  }
+  for (int j = 0; j < K; ++j) scores[j] = nan[j] ? std::numeric_limits<float>::quiet_NaN() : SumLanes(lanes[j]) * scale[j];
 }
 
 }  // namespace
