@@ -152,6 +152,11 @@ void PagedKvCache::ReadLatent(int64_t layer, int64_t block, int64_t slot, float*
   Load(e + kv_lora_rank_ * ElementBytes(dtype_), qk_rope_head_dim_, scales + 4, k_rope);
 }
 
+void PagedKvCache::PrefetchLatent(int64_t layer, int64_t block, int64_t slot) const {
+  const uint8_t* e = Entry(layer, block, slot);
+  for (int64_t line = 0; line < entry_bytes_; line += 64) __builtin_prefetch(e + line);
+}
+
 void PagedKvCache::ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const {
   const uint8_t* e = IndexEntry(layer, block, slot);
   Load(e, index_head_dim_, e + index_head_dim_, index_k);

@@ -55,6 +55,9 @@ class PagedKvCache {
   void WriteLatent(int64_t layer, int64_t block, int64_t slot, const float* latent, const float* k_rope);
   void WriteIndexKey(int64_t layer, int64_t block, int64_t slot, const float* index_k);
   void ReadLatent(int64_t layer, int64_t block, int64_t slot, float* latent, float* k_rope) const;
+  // Asks the CPU to start loading an MLA entry's bytes (a later ReadLatent of a scattered DSA selection
+  // then finds them in cache); no effect on any value.
+  void PrefetchLatent(int64_t layer, int64_t block, int64_t slot) const;
   void ReadIndexKey(int64_t layer, int64_t block, int64_t slot, float* index_k) const;
   // The index keys of a block read in place (the indexer scores them without copying): slot s's key starts
   // at IndexKeys(layer, block) + s * IndexKeyFormat().row_bytes, in the layout above.
