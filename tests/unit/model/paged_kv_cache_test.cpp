@@ -1,11 +1,14 @@
 // PagedKvCache: each dtype stores and returns a token's vectors (exact for fp32, within its rounding for
-// bf16 / fp8), entries of different layers, blocks and slots do not overlap, and CopyBlock copies all layers.
+// bf16 / fp8; the fp8 index key as the reference's act_quant), entries of different layers, blocks and slots do not overlap, and CopyBlock copies all layers.
 #include "model/paged_kv_cache.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
+
+#include "core/act_quant.h"
 
 namespace sieve::model {
 namespace {
@@ -68,11 +71,33 @@ double RoundTrip(KvCacheDtype dtype) {
 TEST(PagedKvCache, Fp32IsExact) { EXPECT_EQ(RoundTrip(KvCacheDtype::kF32), 0.0); }
 // bf16 keeps 8 significant bits: relative error <= 2^-8 of the value, so <= 2^-8 of the vector's amax.
 TEST(PagedKvCache, Bf16WithinItsRounding) { EXPECT_LE(RoundTrip(KvCacheDtype::kBF16), 0x1p-8); }
-// e4m3 with scale amax/448: error <= half a step at the top binade (2^-4 relative to 448 = amax).
+// e4m3 with scale amax / 448 (latent, k_rope) or the power of two above it (index key): error <= half a
+// step at the top binade, <= 2^-4 of the vector's amax either way.
 TEST(PagedKvCache, Fp8WithinItsRounding) {
   const double e = RoundTrip(KvCacheDtype::kFP8);
   EXPECT_LE(e, 0x1p-4);
   EXPECT_GT(e, 0.0);  // it really is quantised
+}
+
+// The index key is stored as the reference's indexer caches it (act_quant, UE8M0): codes and scale equal
+// ActQuantE4m3's, the scale a power of two, and the codes read back at IndexKeys' row.
+TEST(PagedKvCache, Fp8IndexKeyIsActQuant) {
+  const ModelConfig c = SmallConfig();
+  PagedKvCache cache(c, 1, 2, 4, KvCacheDtype::kFP8);
+  std::mt19937 rng(6);
+  const Entry e = RandomEntry(rng);
+  cache.Write(0, 1, 3, e.latent.data(), e.k_rope.data(), e.index_k.data());
+  const int64_t n = static_cast<int64_t>(e.index_k.size());
+  std::vector<uint8_t> want(n);
+  const float want_scale = ActQuantE4m3(e.index_k.data(), n, want.data());
+  const kernels::IndexKeyFormat format = cache.IndexKeyFormat();
+  const uint8_t* row = cache.IndexKeys(0, 1) + 3 * format.row_bytes;
+  EXPECT_EQ(std::vector<uint8_t>(row, row + n), want);
+  float scale;
+  std::memcpy(&scale, row + format.scale_offset, 4);
+  EXPECT_EQ(scale, want_scale);
+  int exponent = 0;
+  EXPECT_EQ(std::frexp(scale, &exponent), 0.5f);
 }
 
 TEST(PagedKvCache, CopyBlockCopiesEveryLayer) {
