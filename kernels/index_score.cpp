@@ -170,13 +170,14 @@ void IndexScoresFp8(const float* q, const float* w, int64_t n_heads, int64_t hea
   thread_local hwy::AlignedFreeUniquePtr<float[]> scratch;
   thread_local int64_t capacity = 0;
   const int64_t code_floats = (n_heads * head_dim + 3) / 4;
-  const int64_t need = code_floats + (head_dim + 1) * heads_padded + kKeys * head_dim;
+  const int64_t qt_offset = (code_floats + n - 1) / n * n;  // qt starts on a whole vector
+  const int64_t need = qt_offset + (head_dim + 1) * heads_padded + kKeys * head_dim;
   if (need > capacity) {
     scratch = hwy::AllocateAligned<float>(static_cast<size_t>(need));
     capacity = need;
   }
   auto* codes = reinterpret_cast<uint8_t*>(scratch.get());
-  float* qt = scratch.get() + (code_floats + n - 1) / n * n;
+  float* qt = scratch.get() + qt_offset;
   float* wq = qt + head_dim * heads_padded;
   float* decoded = wq + heads_padded;
   std::fill(qt, decoded, 0.0f);

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/act_quant.h"
@@ -208,16 +209,20 @@ std::vector<float> WideRange(int64_t n, std::mt19937& rng) {
 // the even-first order gives other bits for some score.
 TEST_P(IndexScoresOnEachTarget, Fp8KeysGiveTheBitsOfTheReferenceOrder) {
   std::mt19937 rng(23);
-  const int64_t head_dim = 128, n_keys = 37;
+  const int64_t n_keys = 37;
   const bool fused = GetParam() <= HWY_AVX2;  // x86 targets: a lower bit is a newer target
-  for (const int64_t n_heads : {64, 16, 20}) {
+  // head_dim 16: the portable kernel on every target (the BF16 one takes whole 32-code steps), and its
+  // scratch layout with a code region that is not a whole number of vectors.
+  for (const auto& [n_heads, head_dim] : {std::pair<int64_t, int64_t>{64, 128}, {16, 128}, {20, 128}, {3, 16}}) {
     const std::vector<float> q = WideRange(n_heads * head_dim, rng), w = Normal(n_heads, rng);
     const std::vector<float> keys = WideRange(n_keys * head_dim, rng);
     const Fp8Keys fp8 = EncodeFp8(keys, head_dim);
     const std::vector<float> want = Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/true, fused);
     const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
     EXPECT_EQ(Bits(got), Bits(want)) << n_heads << " heads";
-    EXPECT_NE(Bits(got), Bits(Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/false, fused))) << n_heads;
+    if (head_dim == 128) {  // 16-element dots of 3 heads stay exact: either order gives their bits
+      EXPECT_NE(Bits(got), Bits(Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/false, fused))) << n_heads;
+    }
     std::vector<float> split = Fp8Scores(q, w, head_dim, fp8, 0, 5);
     const std::vector<float> rest = Fp8Scores(q, w, head_dim, fp8, 5, n_keys);
     split.insert(split.end(), rest.begin(), rest.end());
