@@ -77,7 +77,7 @@ HWY_INLINE void ScoreKeys(D df, const float* qt, const float* w, int64_t heads_p
 // as the cache's ReadIndexKey decodes it (the top half of the float).
 template <class D>
 HWY_INLINE const float* KeyRow(D df, const IndexKeyRows& keys, int64_t head_dim, int64_t p, float* buffer) {
-  const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
+  const uint8_t* row = keys.Row(p);
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   int64_t d = 0;
   switch (keys.format.type) {
@@ -97,7 +97,7 @@ HWY_INLINE const float* KeyRow(D df, const IndexKeyRows& keys, int64_t head_dim,
 
 // Row p's codes, and its scale.
 HWY_INLINE const uint8_t* KeyCodes(const IndexKeyRows& keys, int64_t p, float* scale) {
-  const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
+  const uint8_t* row = keys.Row(p);
   std::memcpy(scale, row + keys.format.scale_offset, sizeof(float));
   return row;
 }

@@ -28,6 +28,8 @@ struct IndexKeyRows {
   const uint8_t* const* blocks = nullptr;  // [ceil(n_keys / block_rows)] row 0 of each block
   int64_t block_rows = 0;
   IndexKeyFormat format;
+
+  const uint8_t* Row(int64_t p) const { return blocks[p / block_rows] + (p % block_rows) * format.row_bytes; }
 };
 
 // q [n_heads, head_dim], w [n_heads]; scores [key_end - key_begin] for keys [key_begin, key_end).

@@ -93,7 +93,7 @@ SIEVE_BF16_DOT_TARGET inline void ScoreKeys(const uint32_t* q_pairs, const float
   float scale[K];
   for (int j = 0; j < K; ++j) {
     const int64_t p = s + j;
-    const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
+    const uint8_t* row = keys.Row(p);
     nan[j] = DecodeKeyPairs(row, head_dim, kp[j]);
     std::memcpy(&scale[j], row + keys.format.scale_offset, sizeof(float));
   }
@@ -117,7 +117,7 @@ SIEVE_BF16_DOT_TARGET void IndexScoresBf16Dot(const uint32_t* q_pairs, const flo
     // The rows kPrefetchKeys ahead: a block's rows are contiguous, but the next block of a sequence can
     // be anywhere, and the first use of a row's codes was the kernel's hottest instruction (a cache miss).
     for (int64_t p = s + kPrefetchKeys; p < std::min(s + kPrefetchKeys + kKeys, key_end); ++p) {
-      const uint8_t* row = keys.blocks[p / keys.block_rows] + (p % keys.block_rows) * keys.format.row_bytes;
+      const uint8_t* row = keys.Row(p);
       for (int64_t line = 0; line < keys.format.row_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(row + line), _MM_HINT_T0);
     }
     ScoreKeys<kKeys>(q_pairs, w, heads_padded, head_dim, keys, s, scores + (s - key_begin));
