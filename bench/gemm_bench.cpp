@@ -7,40 +7,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/model_like_weights.h"
 #include "kernels/machine_limits.h"
 #include "kernels/matmul.h"
 
-namespace {
-
 using namespace sieve;
-
-struct Weights {
-  std::vector<uint8_t> bytes;
-  std::vector<float> scales;
-  kernels::WeightMatrix view;
-};
-
-// Random weights of `dtype` (FP8 codes avoid the NaN code; unit block scales of 1/64).
-Weights MakeWeights(DType dtype, int64_t rows, int64_t cols) {
-  std::mt19937 rng(1);
-  std::uniform_int_distribution<int> byte(0, 255);
-  Weights w;
-  w.bytes.resize(rows * cols * DTypeSize(dtype));
-  for (auto& b : w.bytes) b = static_cast<uint8_t>(byte(rng)) & 0x7e;  // no NaN / Inf patterns, small exponents
-  w.view = {dtype, reinterpret_cast<const std::byte*>(w.bytes.data()), 0, rows, cols};
-  if (dtype == DType::kF8E4M3) {
-    w.scales.assign(((rows + 127) / 128) * ((cols + 127) / 128), 1.0f / 64);
-    w.view.scale_inv = w.scales.data();
-    w.view.scale_cols = (cols + 127) / 128;
-  }
-  return w;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   int threads = 0, runs = 5;
@@ -58,7 +32,7 @@ int main(int argc, char** argv) {
       std::vector<float> x(n * cols, 0.5f), y(n * rows);
       double f32_rate = 0;
       for (const DType dtype : {DType::kF32, DType::kBF16, DType::kF8E4M3}) {
-        const Weights w = MakeWeights(dtype, rows, cols);
+        const bench::ModelLikeWeights w = bench::MakeModelLikeWeights(dtype, rows, cols);
         std::vector<double> secs;
         for (int r = 0; r <= runs; ++r) {  // the first run warms up
           const auto t0 = std::chrono::steady_clock::now();

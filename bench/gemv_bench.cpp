@@ -11,43 +11,16 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "kernels/fp8_nan_memo.h"
+#include "bench/model_like_weights.h"
 #include "kernels/machine_limits.h"
 #include "kernels/matmul.h"
 
 namespace {
 
 using namespace sieve;
-
-struct Weights {
-  std::vector<uint8_t> bytes;
-  std::vector<float> scales;
-  std::unique_ptr<kernels::Fp8NanMemo> nan_memo;  // as a checkpoint's FP8 tensors have (model/checkpoint.h)
-  kernels::WeightMatrix view;
-};
-
-// Random weights of `dtype` (no NaN / Inf patterns; FP8 block scales of 1/64).
-Weights MakeWeights(DType dtype, int64_t rows, int64_t cols) {
-  std::mt19937 rng(1);
-  std::uniform_int_distribution<int> byte(0, 255);
-  Weights w;
-  w.bytes.resize(rows * cols * DTypeSize(dtype));
-  for (auto& b : w.bytes) b = static_cast<uint8_t>(byte(rng)) & 0x7e;
-  w.view = {dtype, reinterpret_cast<const std::byte*>(w.bytes.data()), 0, rows, cols};
-  if (dtype == DType::kF8E4M3) {
-    w.scales.assign(((rows + 127) / 128) * ((cols + 127) / 128), 1.0f / 64);
-    w.view.scale_inv = w.scales.data();
-    w.view.scale_cols = (cols + 127) / 128;
-    w.nan_memo = std::make_unique<kernels::Fp8NanMemo>(w.bytes.data(), rows, cols);
-    w.view.nan_memo = w.nan_memo.get();
-  }
-  return w;
-}
 
 // Median seconds of `runs` calls of fn after one warm-up call.
 double MedianSeconds(int runs, const std::function<void()>& fn) {
@@ -82,26 +55,26 @@ int main(int argc, char** argv) {
   const int64_t cols = 1024;
   std::vector<float> x(cols, 0.5f), y(129280);
   {
-    const Weights head = MakeWeights(DType::kBF16, 129280, cols);
+    const bench::ModelLikeWeights head = bench::MakeModelLikeWeights(DType::kBF16, 129280, cols);
     report("bf16 [129280 x 1024] (lm_head)", static_cast<double>(head.bytes.size()),
            MedianSeconds(runs, [&] { kernels::Matmul(head.view, x.data(), 1, y.data(), pool); }));
   }
   {
     // One [256 x 1024] FP8 matrix (256 KiB, resident in L2) 64 times: the kernel's arithmetic ceiling,
     // without DRAM; if this is not far above the read bandwidth, the GEMV is compute-bound.
-    const Weights hot = MakeWeights(DType::kF8E4M3, 256, cols);
+    const bench::ModelLikeWeights hot = bench::MakeModelLikeWeights(DType::kF8E4M3, 256, cols);
     report("fp8 64 x [256 x 1024] in L2 (compute)", 64.0 * static_cast<double>(hot.bytes.size()), MedianSeconds(runs, [&] {
              for (int rep = 0; rep < 64; ++rep) kernels::Matmul(hot.view, x.data(), 1, y.data(), pool);
            }));
   }
   {
-    const Weights big = MakeWeights(DType::kF8E4M3, 65536, cols);
+    const bench::ModelLikeWeights big = bench::MakeModelLikeWeights(DType::kF8E4M3, 65536, cols);
     report("fp8 [65536 x 1024]", static_cast<double>(big.bytes.size()),
            MedianSeconds(runs, [&] { kernels::Matmul(big.view, x.data(), 1, y.data(), pool); }));
   }
   {
     constexpr int64_t kExperts = 256, kRows = 256;
-    const Weights all = MakeWeights(DType::kF8E4M3, kExperts * kRows, cols);
+    const bench::ModelLikeWeights all = bench::MakeModelLikeWeights(DType::kF8E4M3, kExperts * kRows, cols);
     report("fp8 256 calls x [256 x 1024] (experts)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
              for (int64_t e = 0; e < kExperts; ++e) kernels::Matmul(all.view.Rows(e * kRows, kRows), x.data(), 1, y.data(), pool);
            }));
@@ -122,7 +95,7 @@ int main(int argc, char** argv) {
   for (const DType dtype : {DType::kF8E4M3, DType::kBF16}) {
     // 16 tokens (batch-16 decode) against one [256 x 1024] matrix resident in L2, 64 times.
     constexpr int64_t kTokens = 16, kRows = 256, kReps = 64;
-    const Weights hot = MakeWeights(dtype, kRows, cols);
+    const bench::ModelLikeWeights hot = bench::MakeModelLikeWeights(dtype, kRows, cols);
     const std::vector<float> xs(kTokens * cols, 0.5f);
     std::vector<float> ys(kTokens * kRows);
     const double secs = MedianSeconds(runs, [&] {
