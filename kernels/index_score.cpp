@@ -15,6 +15,7 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -26,6 +27,12 @@
 #include "kernels/cpu/index_fp8_order.h"
 #include "kernels/cpu/index_score_bf16_dot.h"
 #include "kernels/index_score.h"
+#include "kernels/machine_limits.h"
+
+namespace sieve::kernels {
+// Whether IndexScoresFp8 runs the bf16 dot kernel (SetFp8IndexKernel's setting; defined once, below).
+bool Fp8IndexRunsBf16Dot();
+}  // namespace sieve::kernels
 
 HWY_BEFORE_NAMESPACE();
 namespace sieve::kernels::HWY_NAMESPACE {
@@ -192,7 +199,7 @@ void IndexScoresFp8(const float* q, const float* w, int64_t n_heads, int64_t hea
     return;
   }
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if (head_dim % 32 == 0 && head_dim <= 256 && HasBf16DotInstruction()) {
+  if (head_dim % 32 == 0 && head_dim <= 256 && Fp8IndexRunsBf16Dot()) {
     auto* pairs = reinterpret_cast<uint32_t*>(qt);
     for (int64_t h = 0; h < n_heads; ++h)
       for (int64_t d = 0; d < head_dim; d += 2) {
@@ -256,6 +263,22 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace sieve::kernels {
 HWY_EXPORT(IndexScoresImpl);
+
+namespace {
+std::atomic<Fp8IndexKernel> fp8_index_kernel{Fp8IndexKernel::kAuto};
+}  // namespace
+
+void SetFp8IndexKernel(Fp8IndexKernel kernel) { fp8_index_kernel.store(kernel, std::memory_order_relaxed); }
+
+bool Fp8IndexRunsBf16Dot() {
+  if (!HasBf16DotInstruction()) return false;
+  switch (fp8_index_kernel.load(std::memory_order_relaxed)) {
+    case Fp8IndexKernel::kBf16Dot: return true;
+    case Fp8IndexKernel::kFma: return false;
+    case Fp8IndexKernel::kAuto: break;
+  }
+  return Bf16DotOutrunsFma();
+}
 
 void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
                  int64_t key_begin, int64_t key_end, float* scores) {

@@ -40,4 +40,11 @@ struct IndexKeyRows {
 void IndexScores(const float* q, const float* w, int64_t n_heads, int64_t head_dim, const IndexKeyRows& keys,
                  int64_t key_begin, int64_t key_end, float* scores);
 
+// Which kernel scores fp8 keys; both give the same bits (kernels/cpu/index_fp8_order.h). kAuto: the
+// AVX512-BF16 dot kernel where the CPU has the instruction and it outruns fp32 FMAs there
+// (kernels/machine_limits.h, Bf16DotOutrunsFma), else the FMA kernel. Tests force each; kBf16Dot on a CPU
+// without the instruction runs the FMA kernel. Process-wide.
+enum class Fp8IndexKernel { kAuto, kBf16Dot, kFma };
+void SetFp8IndexKernel(Fp8IndexKernel kernel);
+
 }  // namespace sieve::kernels

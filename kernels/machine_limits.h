@@ -29,4 +29,12 @@ ProbeResult MeasureFmaPeak(ThreadPool& pool, int64_t fmas_per_lane_per_chain, in
 // indexer (kernels/index_score.h), probed like MeasureFmaPeak; all zero where the CPU lacks it.
 ProbeResult MeasureBf16DotPeak(ThreadPool& pool, int64_t rounds, int passes);
 
+// Whether the AVX512-BF16 dot instruction retires more multiply-adds per second than fp32 FMAs on this
+// core (by a margin: 1.25x), for kernels whose two forms give the same bits and differ only in speed (the
+// FP8 indexer, kernels/index_score.h). Zen 4/5 issue two vdpbf16ps per cycle (twice the FMA's
+// multiply-adds); Sapphire / Emerald Rapids one every other cycle (half), where the FP8 indexer ran 29 ms
+// per 32K-key decode step on it against 18 ms on FMAs (docs/performance.md, round 11). Probed once per
+// process on the first caller's thread (a few hundred microseconds); false where the CPU lacks it.
+bool Bf16DotOutrunsFma();
+
 }  // namespace sieve::kernels

@@ -138,5 +138,29 @@ ProbeResult MeasureBf16DotPeak(ThreadPool& pool, int64_t rounds, int passes) {
   return Summarize(std::move(rates));
 }
 
+bool Bf16DotOutrunsFma() {
+  static const bool outruns = [] {
+    if (!HasBf16DotInstruction()) return false;
+    // 12 chains x 4,096 rounds of each instruction per pass (~50K instructions, tens of microseconds); the
+    // best of 5 interleaved passes, so a frequency change or an interrupt in one pass does not decide.
+    constexpr int64_t kRounds = 4096;
+    constexpr int kPasses = 5;
+    volatile float sink = 0;
+    double dot = 0, fma = 0;  // multiply-adds per second
+    for (int p = 0; p < kPasses; ++p) {
+      const auto t0 = Clock::now();
+      sink = sink + Bf16DotChains(kRounds);
+      const auto t1 = Clock::now();
+      sink = sink + HWY_DYNAMIC_DISPATCH(FmaChainsImpl)(kRounds);
+      const auto t2 = Clock::now();
+      dot = std::max(dot, 32.0 * kBf16DotChains * kRounds / std::chrono::duration<double>(t1 - t0).count());
+      fma = std::max(fma, 0.5 * static_cast<double>(HWY_DYNAMIC_DISPATCH(FmaFlopsPerRoundImpl)()) * kRounds /
+                              std::chrono::duration<double>(t2 - t1).count());
+    }
+    return dot > 1.25 * fma;
+  }();
+  return outruns;
+}
+
 }  // namespace sieve::kernels
 #endif

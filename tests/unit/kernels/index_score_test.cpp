@@ -203,37 +203,49 @@ std::vector<float> WideRange(int64_t n, std::mt19937& rng) {
   return v;
 }
 
-// On AVX3 (with AVX512-BF16 on this CPU) the vdpbf16ps kernel runs, on the other targets the portable one:
-// both must give the definition's bits, for any key range. The scores also approximate the exact fp32
+// Forces one fp8 kernel for a scope (SetFp8IndexKernel is process-wide), then back to kAuto.
+struct ForcedFp8Kernel {
+  explicit ForcedFp8Kernel(Fp8IndexKernel kernel) { SetFp8IndexKernel(kernel); }
+  ~ForcedFp8Kernel() { SetFp8IndexKernel(Fp8IndexKernel::kAuto); }
+  ForcedFp8Kernel(const ForcedFp8Kernel&) = delete;
+  ForcedFp8Kernel& operator=(const ForcedFp8Kernel&) = delete;
+};
+
+// Both fp8 kernels (on AVX3 with AVX512-BF16 on this CPU the vdpbf16ps one when forced, else the FMA one;
+// on the other targets always the portable one) must give the definition's bits, for any key range. The scores also approximate the exact fp32
 // ones within the FP8 rounding (~2^-4 per element of q and of k), and the pair order is not a free choice:
 // the even-first order gives other bits for some score.
 TEST_P(IndexScoresOnEachTarget, Fp8KeysGiveTheBitsOfTheReferenceOrder) {
-  std::mt19937 rng(23);
-  const int64_t n_keys = 37;
-  const bool fused = GetParam() <= HWY_AVX2;  // x86 targets: a lower bit is a newer target
-  // head_dim 16: the portable kernel on every target (the BF16 one takes whole 32-code steps), and its
-  // scratch layout with a code region that is not a whole number of vectors.
-  for (const auto& [n_heads, head_dim] : {std::pair<int64_t, int64_t>{64, 128}, {16, 128}, {20, 128}, {3, 16}}) {
-    const std::vector<float> q = WideRange(n_heads * head_dim, rng), w = Normal(n_heads, rng);
-    const std::vector<float> keys = WideRange(n_keys * head_dim, rng);
-    const Fp8Keys fp8 = EncodeFp8(keys, head_dim);
-    const std::vector<float> want = Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/true, fused);
-    const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
-    EXPECT_EQ(Bits(got), Bits(want)) << n_heads << " heads";
-    if (head_dim == 128) {  // 16-element dots of 3 heads stay exact: either order gives their bits
-      EXPECT_NE(Bits(got), Bits(Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/false, fused))) << n_heads;
-    }
-    std::vector<float> split = Fp8Scores(q, w, head_dim, fp8, 0, 5);
-    const std::vector<float> rest = Fp8Scores(q, w, head_dim, fp8, 5, n_keys);
-    split.insert(split.end(), rest.begin(), rest.end());
-    EXPECT_EQ(Bits(split), Bits(got)) << n_heads << " heads";
-    const std::vector<float> exact = ContiguousScores(q, w, head_dim, keys, 0, n_keys);
-    for (int64_t s = 0; s < n_keys; ++s) {
-      double magnitude = 0;
-      for (int64_t h = 0; h < n_heads; ++h)
-        for (int64_t d = 0; d < head_dim; ++d)
-          magnitude += std::abs(static_cast<double>(w[h]) * q[h * head_dim + d] * keys[s * head_dim + d]);
-      EXPECT_LE(std::abs(got[s] - exact[s]), 0.15 * magnitude) << n_heads << " heads, key " << s;
+  for (const Fp8IndexKernel kernel : {Fp8IndexKernel::kBf16Dot, Fp8IndexKernel::kFma}) {
+    const ForcedFp8Kernel forced(kernel);
+    SCOPED_TRACE(kernel == Fp8IndexKernel::kBf16Dot ? "bf16 dot kernel" : "FMA kernel");
+    std::mt19937 rng(23);
+    const int64_t n_keys = 37;
+    const bool fused = GetParam() <= HWY_AVX2;  // x86 targets: a lower bit is a newer target
+    // head_dim 16: the portable kernel on every target (the BF16 one takes whole 32-code steps), and its
+    // scratch layout with a code region that is not a whole number of vectors.
+    for (const auto& [n_heads, head_dim] : {std::pair<int64_t, int64_t>{64, 128}, {16, 128}, {20, 128}, {3, 16}}) {
+      const std::vector<float> q = WideRange(n_heads * head_dim, rng), w = Normal(n_heads, rng);
+      const std::vector<float> keys = WideRange(n_keys * head_dim, rng);
+      const Fp8Keys fp8 = EncodeFp8(keys, head_dim);
+      const std::vector<float> want = Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/true, fused);
+      const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
+      EXPECT_EQ(Bits(got), Bits(want)) << n_heads << " heads";
+      if (head_dim == 128) {  // 16-element dots of 3 heads stay exact: either order gives their bits
+        EXPECT_NE(Bits(got), Bits(Fp8Reference(q, w, head_dim, fp8, n_keys, /*odd_first=*/false, fused))) << n_heads;
+      }
+      std::vector<float> split = Fp8Scores(q, w, head_dim, fp8, 0, 5);
+      const std::vector<float> rest = Fp8Scores(q, w, head_dim, fp8, 5, n_keys);
+      split.insert(split.end(), rest.begin(), rest.end());
+      EXPECT_EQ(Bits(split), Bits(got)) << n_heads << " heads";
+      const std::vector<float> exact = ContiguousScores(q, w, head_dim, keys, 0, n_keys);
+      for (int64_t s = 0; s < n_keys; ++s) {
+        double magnitude = 0;
+        for (int64_t h = 0; h < n_heads; ++h)
+          for (int64_t d = 0; d < head_dim; ++d)
+            magnitude += std::abs(static_cast<double>(w[h]) * q[h * head_dim + d] * keys[s * head_dim + d]);
+        EXPECT_LE(std::abs(got[s] - exact[s]), 0.15 * magnitude) << n_heads << " heads, key " << s;
+      }
     }
   }
 }
@@ -241,20 +253,24 @@ TEST_P(IndexScoresOnEachTarget, Fp8KeysGiveTheBitsOfTheReferenceOrder) {
 // A key row holding the NaN code scores NaN and leaves the others alone; a query whose quantisation gives
 // the NaN code (a NaN element) makes every score NaN.
 TEST_P(IndexScoresOnEachTarget, Fp8NanCodesGiveNanScores) {
-  std::mt19937 rng(29);
-  const int64_t head_dim = 128, n_heads = 64, n_keys = 9;
-  std::vector<float> q = Normal(n_heads * head_dim, rng);
-  const std::vector<float> w = Normal(n_heads, rng);
-  Fp8Keys fp8 = EncodeFp8(Normal(n_keys * head_dim, rng), head_dim);
-  const std::vector<float> clean = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
-  fp8.storage[6 * fp8.row_bytes + 77] = 0xff;
-  const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
-  for (int64_t s = 0; s < n_keys; ++s) {
-    if (s == 6) EXPECT_TRUE(std::isnan(got[s]));
-    else EXPECT_EQ(std::bit_cast<uint32_t>(got[s]), std::bit_cast<uint32_t>(clean[s])) << s;
+  for (const Fp8IndexKernel kernel : {Fp8IndexKernel::kBf16Dot, Fp8IndexKernel::kFma}) {
+    const ForcedFp8Kernel forced(kernel);
+    SCOPED_TRACE(kernel == Fp8IndexKernel::kBf16Dot ? "bf16 dot kernel" : "FMA kernel");
+    std::mt19937 rng(29);
+    const int64_t head_dim = 128, n_heads = 64, n_keys = 9;
+    std::vector<float> q = Normal(n_heads * head_dim, rng);
+    const std::vector<float> w = Normal(n_heads, rng);
+    Fp8Keys fp8 = EncodeFp8(Normal(n_keys * head_dim, rng), head_dim);
+    const std::vector<float> clean = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
+    fp8.storage[6 * fp8.row_bytes + 77] = 0xff;
+    const std::vector<float> got = Fp8Scores(q, w, head_dim, fp8, 0, n_keys);
+    for (int64_t s = 0; s < n_keys; ++s) {
+      if (s == 6) EXPECT_TRUE(std::isnan(got[s]));
+      else EXPECT_EQ(std::bit_cast<uint32_t>(got[s]), std::bit_cast<uint32_t>(clean[s])) << s;
+    }
+    q[3 * head_dim + 5] = std::numeric_limits<float>::quiet_NaN();
+    for (const float score : Fp8Scores(q, w, head_dim, fp8, 0, n_keys)) EXPECT_TRUE(std::isnan(score));
   }
-  q[3 * head_dim + 5] = std::numeric_limits<float>::quiet_NaN();
-  for (const float score : Fp8Scores(q, w, head_dim, fp8, 0, n_keys)) EXPECT_TRUE(std::isnan(score));
 }
 
 SIEVE_INSTANTIATE_ON_EACH_TARGET(IndexScoresOnEachTarget);
