@@ -44,9 +44,14 @@ void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int
                    int64_t out_stride, ThreadPool& pool) {
   const int64_t n_queries = static_cast<int64_t>(keys.size());
   const int64_t blocks = (n_queries + kQueryBlock - 1) / kQueryBlock;
-  pool.ParallelFor(blocks, [&](int64_t b0, int64_t b1) {
+  // Blocks are claimed last first: in a causal prefill block b costs ~b + 1, and the pool hands out chunks
+  // in order, so the costliest go first and the cheap ones fill the gaps at the end (longest processing
+  // time first). In order, by the chunk arithmetic, 2 threads over the 32 blocks of 2,048 queries (8 chunks
+  // of 4) would idle ~11% of the attention's time on the last chunk.
+  pool.ParallelFor(blocks, [&](int64_t i0, int64_t i1) {
     thread_local std::vector<float> scores, picked;  // [queries of a block, keys it reaches]; reused across calls
-    for (int64_t b = b0; b < b1; ++b) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = blocks - 1 - i;
       const int64_t q0 = b * kQueryBlock, nq = std::min(kQueryBlock, n_queries - q0);
       int64_t reach = 0;  // keys 0..reach-1 cover every key of the block's queries
       for (int64_t i = q0; i < q0 + nq; ++i) reach = std::max<int64_t>(reach, keys[i].back() + 1);

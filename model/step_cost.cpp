@@ -40,8 +40,14 @@ StepCost CountStepCost(const ModelConfig& c, const StepShape& s, const ModelShar
   const int64_t per_token_experts = std::min(c.n_routed_experts, tokens * c.num_experts_per_tok);
   const int64_t distinct = s.distinct_experts >= 0 ? std::min(s.distinct_experts, per_token_experts) : per_token_experts;
   const std::string last_layer_end = LayerPrefix(c.num_hidden_layers);  // MTP layers are not part of a step
+  // The indexer's query side (wq_b, weights_proj) only runs when some token has more causal keys than it
+  // keeps (model/indexer.h, Select); its key side (wk, k_norm) always, for the tokens that come later.
+  const bool selects = c.has_indexer() && !s.dense_attention && s.context_len > c.index_topk;
   for (const TensorSpec& t : ExpectedTensors(c)) {
     if (t.name.rfind(last_layer_end, 0) == 0) break;  // the table lists the MTP layers last
+    if (!selects && (t.name.find("self_attn.indexer.wq_b.") != std::string::npos ||
+                     t.name.find("self_attn.indexer.weights_proj.") != std::string::npos))
+      continue;
     const double share = shard != nullptr ? shard->TensorShare(t.name, c) : 1.0;
     const double bytes = StoredBytes(t, c) * share;
     const double macs = IsMatrix(t) ? static_cast<double>(Numel(t.shape)) * share : 0.0;

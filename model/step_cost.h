@@ -3,8 +3,9 @@
 // measured speed can be shown as a fraction of the machine's limits (docs/performance.md). The counts
 // are the minimum the maths needs, not what a given kernel happens to touch:
 //   - weights: every tensor of the decoder layers, the final norm and lm_head, read once per step (each
-//     weight byte serves all tokens of the step); one embedding row per token; routed experts only for
-//     the distinct experts the step touches; FP8 linears at 1 byte + their F32 128x128 block scales;
+//     weight byte serves all tokens of the step), except the indexer's query side (wq_b, weights_proj)
+//     while no token has more than index_topk causal keys; one embedding row per token; routed experts
+//     only for the distinct experts the step touches; FP8 linears at 1 byte + their F32 128x128 block scales;
 //   - KV: per sequence, the latent + rope key of the keys attention uses (top-k with DSA, all causal
 //     keys with dense attention) and, when the context exceeds index_topk, every indexer key once;
 //   - FLOPs: 2 per multiply-add of every projection for every token (lm_head only for the rows that

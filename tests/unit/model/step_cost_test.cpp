@@ -15,14 +15,16 @@ constexpr double Fp8(double r, double c) { return r * c + 4 * ((int64_t(r) + 127
 
 constexpr double kAttention = Fp8(256, 256) /*q_a*/ + Fp8(384, 256) /*q_b*/ + Fp8(160, 256) /*kv_a*/ +
                               Fp8(512, 128) /*kv_b*/ + Fp8(256, 256) /*o*/;
-constexpr double kIndexer = Fp8(2048, 256) /*wq_b*/ + Fp8(128, 256) /*wk*/ + 2 * 16 * 256 /*weights_proj BF16*/ +
-                            2 * 2 * 128 /*k_norm weight + bias*/;
+// The indexer's key side (always read) and query side (only when some token has more than index_topk = 32
+// causal keys).
+constexpr double kIndexKeys = Fp8(128, 256) /*wk*/ + 2 * 2 * 128 /*k_norm weight + bias*/;
+constexpr double kIndexQuery = Fp8(2048, 256) /*wq_b*/ + 2 * 16 * 256 /*weights_proj BF16*/;
 constexpr double kNorms = 2 * (256 + 256 + 256 + 128);  // input, post-attention, q_a, kv_a (BF16)
 constexpr double kDenseMlp = 3 * Fp8(512, 256);
 constexpr double kExpert = 3 * Fp8(128, 256);
 constexpr double kRouter = 2 * 16 * 256 + 4 * 16;  // BF16 gate + F32 correction bias
 constexpr double kLmHead = 2.0 * 2048 * 256, kFinalNorm = 2 * 256, kEmbedRow = 2 * 256;
-constexpr double kCommon = 4 * (kAttention + kIndexer + kNorms) + kDenseMlp + 3 * (kRouter + kExpert) /*shared*/ +
+constexpr double kCommon = 4 * (kAttention + kIndexKeys + kNorms) + kDenseMlp + 3 * (kRouter + kExpert) /*shared*/ +
                            kFinalNorm + kLmHead;
 
 TEST(StepCost, Batch1DecodeMatchesHandCount) {
@@ -33,8 +35,7 @@ TEST(StepCost, Batch1DecodeMatchesHandCount) {
   EXPECT_DOUBLE_EQ(cost.kv_bytes, 4 * (128 + 32) * 4.0);
   // Multiply-adds of every matrix (lm_head once), then MLA over the one key: expanding it (kv_b_proj once,
   // as absorbing the one query costs) then 4 heads x 2 x (64 + 32 + 64) beats absorbing at 2 x (2 x 128 + 32).
-  const double macs = 4 * (256 * 256 + 384 * 256 + 160 * 256 + 512 * 128 + 256 * 256) +
-                      4 * (2048 * 256 + 128 * 256 + 16 * 256) + 3 * 512 * 256 +
+  const double macs = 4 * (256 * 256 + 384 * 256 + 160 * 256 + 512 * 128 + 256 * 256) + 4 * 128 * 256 + 3 * 512 * 256 +
                       3 * (16 * 256 + 4 * 3 * 128 * 256 + 3 * 128 * 256) + 2048 * 256;
   EXPECT_DOUBLE_EQ(cost.flops, 2 * macs + 4 * 4 * (2 * 64 + 2 * 32 + 2 * 64));
 }
@@ -51,8 +52,7 @@ TEST(StepCost, RankShareOfTensorParallelTwo) {
   const StepShape step{.num_seqs = 1, .new_tokens = 1, .context_len = 1};
   const StepCost whole = CountStepCost(c, step), rank = CountStepCost(c, step, &*shard);
   const double attention = Fp8(256, 256) + Fp8(160, 256) + 0.5 * (Fp8(384, 256) + Fp8(512, 128) + Fp8(256, 256));
-  const double indexer = Fp8(128, 256) + 2 * 2 * 128 + 0.5 * (Fp8(2048, 256) + 2 * 16 * 256);
-  const double want = 4 * (attention + indexer + kNorms) + 0.5 * kDenseMlp + 3 * (kRouter + 0.5 * kExpert) +
+  const double want = 4 * (attention + kIndexKeys + kNorms) + 0.5 * kDenseMlp + 3 * (kRouter + 0.5 * kExpert) +
                       kFinalNorm + 0.5 * kLmHead + 3 * 4 * 0.5 * kExpert + 0.5 * kEmbedRow;
   EXPECT_DOUBLE_EQ(rank.weight_bytes, want);
   EXPECT_DOUBLE_EQ(rank.kv_bytes, whole.kv_bytes);
@@ -79,9 +79,14 @@ TEST(StepCost, SparseAttentionCapsKeysAndPaysForTheIndexer) {
   // fp8 entries: latent 128 + 4, rope 32 + 4, index key 128 + 4 bytes.
   EXPECT_DOUBLE_EQ(s.kv_bytes, 4 * (32 * 168.0 + 100 * 132.0));
   EXPECT_DOUBLE_EQ(d.kv_bytes, 4 * 100 * 168.0);
-  EXPECT_DOUBLE_EQ(s.weight_bytes, d.weight_bytes);
+  // Selecting needs the indexer's query side: its weights, and per layer its 16 x 128 + 16 outputs.
+  EXPECT_DOUBLE_EQ(s.weight_bytes - d.weight_bytes, 4 * kIndexQuery);
   // Attention FLOPs: 32 vs 100 keys x 2304 per key; the indexer adds 100 keys x 16 heads x 2 x 128.
-  EXPECT_DOUBLE_EQ(d.flops - s.flops, 4 * (68 * 2304.0 - 100 * 4096.0));
+  EXPECT_DOUBLE_EQ(d.flops - s.flops, 4 * (68 * 2304.0 - 100 * 4096.0) - 4 * 2 * (2048 * 256 + 16 * 256.0));
+  // At 32 keys nobody selects: the query side is not counted, as the model does not run it.
+  const StepCost at_topk = CountStepCost(c, {.num_seqs = 1, .new_tokens = 1, .context_len = 32});
+  const StepCost past_topk = CountStepCost(c, {.num_seqs = 1, .new_tokens = 1, .context_len = 33});
+  EXPECT_DOUBLE_EQ(past_topk.weight_bytes - at_topk.weight_bytes, 4 * kIndexQuery);
 }
 
 TEST(StepCost, PrefillCountsEveryCausalKeyInTheExpandedForm) {
