@@ -21,7 +21,7 @@ void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& po
   up.resize(n * inter);
   const kernels::MatmulProduct gate_up[] = {Gate(x, n, gate.data()), Up(x, n, up.data())};  // one pool job
   kernels::MatmulMany(gate_up, pool);
-  kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data());
+  kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data(), pool);
   kernels::Matmul(down_, gate.data(), n, out, pool);
 }
 
