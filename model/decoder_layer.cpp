@@ -20,6 +20,22 @@ DecoderLayer::DecoderLayer(const Checkpoint& ckpt, int64_t layer, const YarnRope
     mlp_ = std::make_unique<Mlp>(ckpt, LayerPrefix(layer) + "mlp", shard.dense_intermediate);
 }
 
+namespace {
+
+// x = RmsNorm(h) with weight w, after h += residual when given; row by row over the pool (a row's result
+// does not depend on the split). On the calling thread these passes over [n, hidden] were ~2% of a
+// 2,048-token prefill's samples, with the other core idle.
+void AddThenNorm(float* h, const float* residual, const std::vector<float>& w, int64_t n, int64_t dim, float eps,
+                 float* x, kernels::ThreadPool& pool) {
+  pool.ParallelFor(n, [&](int64_t r0, int64_t r1) {
+    if (residual != nullptr)
+      for (int64_t i = r0 * dim; i < r1 * dim; ++i) h[i] += residual[i];
+    kernels::RmsNorm(h + r0 * dim, w.data(), r1 - r0, dim, eps, x + r0 * dim);
+  }, /*grain=*/16);
+}
+
+}  // namespace
+
 void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer, PagedKvCache& cache,
                            const ForwardContext& ctx) const {
   const int64_t n = step.n_tokens();
@@ -29,10 +45,9 @@ void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer
   thread_local std::vector<float> x, y;
   x.resize(n * hidden_);
   y.resize(n * hidden_);
-  kernels::RmsNorm(h, attn_norm_.data(), n, hidden_, eps_, x.data());
+  AddThenNorm(h, nullptr, attn_norm_, n, hidden_, eps_, x.data(), *ctx.pool);
   attn_.Forward(step, x.data(), cache_layer, cache, ctx, y.data());
-  for (int64_t i = 0; i < n * hidden_; ++i) h[i] += y[i];
-  kernels::RmsNorm(h, ffn_norm_.data(), n, hidden_, eps_, x.data());
+  AddThenNorm(h, y.data(), ffn_norm_, n, hidden_, eps_, x.data(), *ctx.pool);
   if (moe_) {
     Routing routing;
     moe_->Forward(x.data(), n, y.data(), ctx, ctx.trace ? &routing : nullptr);
