@@ -95,17 +95,21 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
     const kernels::MatmulProduct first[] = {{&q_proj_, x, n, q.data()}, {&kv_a_, x, n, kv.data()}};
     kernels::MatmulMany(first, pool);
   }
-  for (int64_t t = 0; t < n; ++t) rope_.RotateInterleaved(q.data() + t * heads * qk_dim + nope_dim_, heads, qk_dim, step.positions[t]);
-
-  // The latent is normalised, the rope key rotated; both go to the cache.
-  for (int64_t s = 0; s < step.n_seqs(); ++s)
-    for (int64_t t = step.seq_begin[s]; t < step.seq_begin[s + 1]; ++t) {
+  // Then token by token over the pool (each token's rows and cache slot are its own): the query's rope part
+  // rotated; the latent normalised and the rope key rotated, both to the cache. On the calling thread
+  // these loops were ~2% of a 2,048-token prefill's time (docs/performance.md, round 11).
+  std::vector<int64_t> seq_of(n);  // [token row] -> its sequence
+  for (int64_t s = 0; s < step.n_seqs(); ++s) std::fill(seq_of.begin() + step.seq_begin[s], seq_of.begin() + step.seq_begin[s + 1], s);
+  pool.ParallelFor(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      rope_.RotateInterleaved(q.data() + t * heads * qk_dim + nope_dim_, heads, qk_dim, step.positions[t]);
       float* latent = kv.data() + t * (c + rope_dim_);
       kernels::RmsNorm(latent, kv_a_norm_.data(), 1, c, eps_, latent);
       rope_.RotateInterleaved(latent + c, step.positions[t]);
-      const CacheSlot slot = step.Slot(s, step.positions[t]);
+      const CacheSlot slot = step.Slot(seq_of[t], step.positions[t]);
       cache.WriteLatent(cache_layer, slot.block, slot.slot, latent, latent + c);
     }
+  }, /*grain=*/16);
 
   // Which cached tokens each query attends to: the indexer's top-k, or every causal token.
   std::vector<std::vector<int32_t>> selected;
@@ -254,10 +258,12 @@ void MlaAttention::AttendExpanded(const float* q, const float* latents, const fl
     // [k_nope | v] of every key for head h = latent . kv_b_proj[h]^T (the reference's wkv_b(kv)); one head at
     // a time keeps the expansion at n_keys x (nope + v) floats however long the context.
     kernels::Matmul(kv_b_.Rows(h * kv_b_rows, kv_b_rows), latents, n_keys, kv.data(), pool);
-    for (int64_t s = 0; s < n_keys; ++s) {
-      std::copy_n(kv.data() + s * kv_b_rows, nope_dim_, k.data() + s * qk_dim);
-      std::copy_n(k_ropes + s * rope_dim_, rope_dim_, k.data() + s * qk_dim + nope_dim_);
-    }
+    pool.ParallelFor(n_keys, [&](int64_t s0, int64_t s1) {
+      for (int64_t s = s0; s < s1; ++s) {
+        std::copy_n(kv.data() + s * kv_b_rows, nope_dim_, k.data() + s * qk_dim);
+        std::copy_n(k_ropes + s * rope_dim_, rope_dim_, k.data() + s * qk_dim + nope_dim_);
+      }
+    }, /*grain=*/64);
     const kernels::GemmAttentionInput in{.q = q + h * qk_dim, .q_stride = heads * qk_dim,
                                          .k = k.data(), .k_stride = qk_dim,
                                          .v = kv.data() + nope_dim_, .v_stride = kv_b_rows,
