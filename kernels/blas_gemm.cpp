@@ -42,23 +42,36 @@ void Sgemm(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, i
   SIEVE_CHECK(status == dnnl_success);
 }
 
-void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  const int64_t token_blocks = Blocks(n, kTokenBlock);
-  // Item i = panel i / token_blocks, token block i % token_blocks: a thread's contiguous items share panels,
-  // so it decodes each of its panels once.
-  pool.ParallelFor(Blocks(w.rows, kPanel) * token_blocks, [&](int64_t i0, int64_t i1) {
+void GemmMatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool) {
+  // Items of product j: [first[j], first[j + 1]); item i of a product = panel i / token_blocks, token block
+  // i % token_blocks, so a thread's contiguous items share panels and it decodes each of its panels once.
+  // One pool job for all products: a MoE layer's experts (~2 panels x 1-2 token blocks each at a
+  // 2,048-token prefill) no longer wait for each other's last item, one job each.
+  const int64_t count = static_cast<int64_t>(products.size());
+  std::vector<int64_t> first(1, 0), token_blocks(count);
+  for (int64_t j = 0; j < count; ++j) {
+    token_blocks[j] = Blocks(products[j].n, kTokenBlock);
+    first.push_back(first.back() + Blocks(products[j].w->rows, kPanel) * token_blocks[j]);
+  }
+  pool.ParallelFor(first.back(), [&](int64_t i0, int64_t i1) {
     thread_local std::vector<float> panel;  // [rows, cols]; reused across calls: no allocation in the hot path
-    int64_t decoded = -1;
+    int64_t decoded_product = -1, decoded_panel = -1;
+    int64_t j = std::upper_bound(first.begin(), first.end(), i0) - first.begin() - 1;  // the product of item i0
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t p = i / token_blocks, t0 = (i % token_blocks) * kTokenBlock;
-      const int64_t r0 = p * kPanel, rows = std::min(kPanel, w.rows - r0), tokens = std::min(kTokenBlock, n - t0);
-      if (p != decoded) {
+      while (i >= first[j + 1]) ++j;
+      const MatmulProduct& product = products[j];
+      const WeightMatrix& w = *product.w;
+      const int64_t item = i - first[j], p = item / token_blocks[j], t0 = (item % token_blocks[j]) * kTokenBlock;
+      const int64_t r0 = p * kPanel, rows = std::min(kPanel, w.rows - r0), tokens = std::min(kTokenBlock, product.n - t0);
+      if (j != decoded_product || p != decoded_panel) {
         panel.resize(static_cast<size_t>(rows * w.cols));
         for (int64_t k = 0; k < rows; ++k) DequantizeRow(w, r0 + k, panel.data() + k * w.cols);
-        decoded = p;
+        decoded_product = j;
+        decoded_panel = p;
       }
       // y[t0:t0+tokens, r0:r0+rows] = x[t0:t0+tokens, :] . panel^T
-      Sgemm(true, tokens, rows, w.cols, x + t0 * w.cols, w.cols, panel.data(), w.cols, y + t0 * w.rows + r0, w.rows);
+      Sgemm(true, tokens, rows, w.cols, product.x + t0 * w.cols, w.cols, panel.data(), w.cols,
+            product.y + t0 * w.rows + r0, w.rows);
     }
   });
 }

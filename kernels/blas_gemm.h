@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
+#include "kernels/matmul.h"
 #include "kernels/thread_pool.h"
 #include "kernels/weight_matrix.h"
 
@@ -31,8 +33,9 @@ inline constexpr int64_t kMinGemmTokens = 64;
 void Sgemm(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float* c, int64_t ldc);
 
-// y [n, w.rows] = x [n, w.cols] . W^T  and  y [n, w.cols] = x [n, w.rows] . W, as kernels/matmul.h.
-void GemmMatmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);
+// Each product's y [n, w.rows] = x [n, w.cols] . W^T, as kernels/matmul.h, all of them in one pool job
+// (the same sgemm calls, so the same bits, as one job per product); and y [n, w.cols] = x [n, w.rows] . W.
+void GemmMatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool);
 void GemmMatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool);
 
 }  // namespace sieve::kernels

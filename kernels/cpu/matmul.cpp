@@ -492,15 +492,17 @@ void Matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPo
   MatmulMany({&product, 1}, pool);
 }
 void MatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool) {
-  thread_local std::vector<MatmulProduct> gemv;  // the GEMV-sized products, reused across calls
+  thread_local std::vector<MatmulProduct> gemm, gemv;  // the GEMM- and GEMV-sized products, reused across calls
+  gemm.clear();
   gemv.clear();
   for (const MatmulProduct& p : products) {
     if (p.n >= kMinGemmTokens) {
-      GemmMatmul(*p.w, p.x, p.n, p.y, pool);
+      gemm.push_back(p);
     } else if (p.n > 0) {
       gemv.push_back(p);
     }
   }
+  if (!gemm.empty()) GemmMatmulMany(gemm, pool);
   if (!gemv.empty()) HWY_DYNAMIC_DISPATCH(MatmulManyImpl)(gemv.data(), static_cast<int64_t>(gemv.size()), pool);
 }
 void MatmulTransposed(const WeightMatrix& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
