@@ -27,14 +27,14 @@ struct ModelLikeWeights {
   kernels::WeightMatrix view;
 };
 
-// A [rows x cols] matrix of `dtype` (F32, BF16 or F8_E4M3) from random stream `stream`.
-inline ModelLikeWeights MakeModelLikeWeights(DType dtype, int64_t rows, int64_t cols, uint64_t stream = 1) {
+// A [rows x cols] matrix of `dtype` (F32, BF16 or F8_E4M3), the same values on every call.
+inline ModelLikeWeights MakeModelLikeWeights(DType dtype, int64_t rows, int64_t cols) {
   model::WeightRecipe recipe;
   recipe.std = 1.0f / std::sqrt(static_cast<float>(cols));
   recipe.per_block_factor = true;
   recipe.dtype = dtype;
   recipe.fp8_blocks = dtype == DType::kF8E4M3;
-  recipe.stream = stream;
+  recipe.stream = 1;
   ModelLikeWeights w;
   w.bytes.resize(static_cast<size_t>(rows * cols * DTypeSize(dtype)));
   const int64_t col_blocks = (cols + recipe.block_cols - 1) / recipe.block_cols;

@@ -48,10 +48,10 @@ void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int
   // in order, so the costliest go first and the cheap ones fill the gaps at the end (longest processing
   // time first). In order, by the chunk arithmetic, 2 threads over the 32 blocks of 2,048 queries (8 chunks
   // of 4) would idle ~11% of the attention's time on the last chunk.
-  pool.ParallelFor(blocks, [&](int64_t i0, int64_t i1) {
+  pool.ParallelFor(blocks, [&](int64_t c0, int64_t c1) {
     thread_local std::vector<float> scores, picked;  // [queries of a block, keys it reaches]; reused across calls
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t b = blocks - 1 - i;
+    for (int64_t claim = c0; claim < c1; ++claim) {
+      const int64_t b = blocks - 1 - claim;
       const int64_t q0 = b * kQueryBlock, nq = std::min(kQueryBlock, n_queries - q0);
       int64_t reach = 0;  // keys 0..reach-1 cover every key of the block's queries
       for (int64_t i = q0; i < q0 + nq; ++i) reach = std::max<int64_t>(reach, keys[i].back() + 1);
