@@ -58,6 +58,14 @@ int main(int argc, char** argv) {
     const bench::ModelLikeWeights head = bench::MakeModelLikeWeights(DType::kBF16, 129280, cols);
     report("bf16 [129280 x 1024] (lm_head)", static_cast<double>(head.bytes.size()),
            MedianSeconds(runs, [&] { kernels::Matmul(head.view, x.data(), 1, y.data(), pool); }));
+    // The same head against 16 tokens (batch-16 decode): compute-bound, so against the FMA peak.
+    constexpr int64_t kTokens = 16;
+    const std::vector<float> xs(kTokens * cols, 0.5f);
+    std::vector<float> ys(kTokens * head.view.rows);
+    const double secs = MedianSeconds(runs, [&] { kernels::Matmul(head.view, xs.data(), kTokens, ys.data(), pool); });
+    const double flops = 2.0 * kTokens * static_cast<double>(head.view.rows) * cols;
+    std::printf("%-38s median %7.2f ms  %6.1f GFLOP/s = %5.1f%% of FMA peak\n", "bf16 16 tokens x lm_head", 1e3 * secs,
+                flops / secs / 1e9, 100 * flops / secs / fma);
   }
   {
     // One [256 x 1024] FP8 matrix (256 KiB, resident in L2) 64 times: the kernel's arithmetic ceiling,

@@ -28,8 +28,8 @@ HWY_BEFORE_NAMESPACE();
 namespace sieve::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Rows per pass: each activation vector loaded feeds this many FMAs, and with two accumulators per row
-// 2 x 4 = 8 independent FMA chains cover the FMA latency (4 cycles) x 2 FMA pipes.
+// Rows per pass (a tile): the unit of prefetching, NaN checks and output; the kernels below dot its rows
+// one after another.
 constexpr int64_t kFusedRows = 4;
 
 // FP8 numerics of the GEMV below kMinGemmTokens (fused and tiled alike), as the reference's FP8 GEMM
@@ -58,20 +58,19 @@ bool CanFuse(const WeightMatrix& w) {
   return true;
 }
 
-// The block scales of kFusedRows FP8 rows: Segment(i) loads those of column i's block (times 2^80) and
-// returns where the block ends.
+// The block scales of kFusedRows FP8 rows: the view's columns [0, first_end) lie in column block
+// first_block, and each further block_cols columns in the next; Folded(k, b) is row k's scale of block b
+// times 2^80.
 struct Fp8BlockScales {
-  const WeightMatrix& w;
   const float* scales[kFusedRows];
-  float folded[kFusedRows];
-  Fp8BlockScales(const WeightMatrix& m, int64_t r) : w(m) {
+  int64_t first_block, first_end, block_cols;
+  Fp8BlockScales(const WeightMatrix& m, int64_t r)
+      : first_block(m.col_begin / m.block_cols),
+        first_end(std::min(m.cols, (first_block + 1) * m.block_cols - m.col_begin)),
+        block_cols(m.block_cols) {
     for (int64_t k = 0; k < kFusedRows; ++k) scales[k] = m.scale_inv + ((m.row_begin + r + k) / m.block_rows) * m.scale_cols;
   }
-  int64_t Segment(int64_t i) {
-    const int64_t block = (w.col_begin + i) / w.block_cols;
-    for (int64_t k = 0; k < kFusedRows; ++k) folded[k] = scales[k][block] * kFp8BlockUnbias;
-    return std::min(w.cols, (block + 1) * w.block_cols - w.col_begin);
-  }
+  float Folded(int64_t k, int64_t block) const { return scales[k][block] * kFp8BlockUnbias; }
 };
 
 // FP8 row sources for BlockScaledDotRows: Lanes(k, i) is one vector of row k as code * 2^-120, Scalar(k, i)
@@ -97,11 +96,9 @@ struct Fp8TileRows : Fp8BlockScales {
 
 struct Bf16Rows {
   const uint16_t* row[kFusedRows];
-  int64_t cols;
-  Bf16Rows(const WeightMatrix& m, int64_t r) : cols(m.cols) {
+  Bf16Rows(const WeightMatrix& m, int64_t r) {
     for (int64_t k = 0; k < kFusedRows; ++k) row[k] = reinterpret_cast<const uint16_t*>(m.RowBytes(r + k));
   }
-  int64_t Segment(int64_t) const { return cols; }
   template <class D>
   HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return Bf16Lanes(df, row[k] + i); }
   float Scalar(int64_t k, int64_t i) const { return Bf16ToFloat(row[k][i]); }
@@ -109,11 +106,9 @@ struct Bf16Rows {
 
 struct F32Rows {
   const float* row[kFusedRows];
-  int64_t cols;
-  F32Rows(const WeightMatrix& m, int64_t r) : cols(m.cols) {
+  F32Rows(const WeightMatrix& m, int64_t r) {
     for (int64_t k = 0; k < kFusedRows; ++k) row[k] = reinterpret_cast<const float*>(m.RowBytes(r + k));
   }
-  int64_t Segment(int64_t) const { return cols; }
   template <class D>
   HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return hn::LoadU(df, row[k] + i); }
   float Scalar(int64_t k, int64_t i) const { return row[k][i]; }
@@ -123,41 +118,51 @@ struct F32Rows {
 // Two keep every accumulator of the FP8 kernel in a register (2 x 4 rows x 2 block + 2 x 4 total sums).
 constexpr int64_t kFusedTokens = 2;
 
+// Rows dotted together (G) by the kernels below, in groups of a tile's rows: one token (T = 1) dots the
+// rows one after another, each row's bytes read front to back, because decode at batch 1 is bound by the
+// weight stream, and interleaved row streams defeat the hardware prefetcher: on the AMD machine of
+// docs/performance.md (round 12), a [129280 x 1024] BF16 GEMV ran at 47-52 GB/s this way on 2 threads (the
+// read probe: 45-54), against 35-38 GB/s with the 4 rows interleaved and 22 with 2 (standalone loops over
+// the same data). More tokens are bound by the FMAs, and 4 rows x 2 tokens x 2 accumulators = 16
+// independent chains cover the FMA latency x 2 pipes where one row's 4 do not. The order within a row,
+// which fixes the bits, is the same either way.
+template <int64_t T>
+constexpr int64_t kRowsTogether = T == 1 ? 1 : kFusedRows;
+
 // out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each with the same accumulators and order
 // (even vectors in `a`, odd in `b`), so one token's bits do not depend on T. The scalar tail uses explicit
 // fmas rather than whatever -ffp-contract makes of each instantiation.
 template <int64_t T, class Rows>
 HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
+  constexpr int64_t G = kRowsTogether<T>;
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  hn::Vec<decltype(df)> a[T][kFusedRows], b[T][kFusedRows];
-  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) a[t][k] = b[t][k] = hn::Zero(df);
-  int64_t i = 0;
-  while (i + 2 * lanes <= n) {
-    const int64_t end = rows.Segment(i);  // a whole number of pairs, or the last segment
-    for (; i + 2 * lanes <= end; i += 2 * lanes) {
-      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
-        const auto w0 = rows.Lanes(df, k, i), w1 = rows.Lanes(df, k, i + lanes);
+  for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
+    hn::Vec<decltype(df)> a[T][G], b[T][G];
+    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
+    int64_t i = 0;
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+        const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
         HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-          a[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][k]);
-          b[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, b[t][k]);
+          a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
+          b[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, b[t][g]);
         }
       }
     }
-  }
-  if (i < n) rows.Segment(i);
-  if (i + lanes <= n) {
-    HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
-      const auto w0 = rows.Lanes(df, k, i);
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) a[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][k]);
+    if (i + lanes <= n) {
+      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+        const auto w0 = rows.Lanes(df, k0 + g, i);
+        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
+      }
+      i += lanes;
     }
-    i += lanes;
-  }
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t k = 0; k < kFusedRows; ++k) out[t][k] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][k], b[t][k])));
-  for (; i < n; ++i)
     for (int64_t t = 0; t < T; ++t)
-      for (int64_t k = 0; k < kFusedRows; ++k) out[t][k] = std::fma(x[t][i], rows.Scalar(k, i), out[t][k]);
+      for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
+    for (; i < n; ++i)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][k0 + g]);
+  }
 }
 
 // out[t][k] = the FP8 rows of `rows` against x[t] (already times kFp8ActivationScale) over n columns for T
@@ -167,46 +172,50 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
 // instantiation (bytes or tile) and not in the other on the AVX2 target, one ulp apart.
 template <int64_t T, class Rows>
 HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
+  constexpr int64_t G = kRowsTogether<T>;
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<decltype(df)>;
-  V total[T][kFusedRows];
-  float total_tail[T][kFusedRows] = {};
-  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) total[t][k] = hn::Zero(df);
-  for (int64_t i = 0; i < n;) {
-    const int64_t end = rows.Segment(i);
-    V ba[T][kFusedRows], bb[T][kFusedRows];
-    float bt[T][kFusedRows] = {};
-    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) ba[t][k] = bb[t][k] = hn::Zero(df);
-    for (; i + 2 * lanes <= end; i += 2 * lanes) {
-      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
-        const auto w0 = rows.Lanes(df, k, i), w1 = rows.Lanes(df, k, i + lanes);
+  for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
+    V total[T][G];
+    float total_tail[T][G] = {};
+    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) total[t][g] = hn::Zero(df);
+    int64_t block = rows.first_block;
+    for (int64_t i = 0, end = rows.first_end; i < n; ++block, end = std::min(n, end + rows.block_cols)) {
+      V ba[T][G], bb[T][G];
+      float bt[T][G] = {};
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) ba[t][g] = bb[t][g] = hn::Zero(df);
+      for (; i + 2 * lanes <= end; i += 2 * lanes) {
+        HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+          const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
+          HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+            ba[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][g]);
+            bb[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, bb[t][g]);
+          }
+        }
+      }
+      if (i + lanes <= end) {
+        HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+          const auto w0 = rows.Lanes(df, k0 + g, i);
+          HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) ba[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][g]);
+        }
+        i += lanes;
+      }
+      for (; i < end; ++i)
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t g = 0; g < G; ++g) bt[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), bt[t][g]);
+      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+        const float folded = rows.Folded(k0 + g, block);
+        const auto scale = hn::Set(df, folded);
         HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-          ba[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][k]);
-          bb[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, bb[t][k]);
+          total[t][g] = hn::MulAdd(hn::Add(ba[t][g], bb[t][g]), scale, total[t][g]);
+          total_tail[t][g] = std::fma(bt[t][g], folded, total_tail[t][g]);
         }
       }
     }
-    if (i + lanes <= end) {
-      HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
-        const auto w0 = rows.Lanes(df, k, i);
-        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) ba[t][k] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][k]);
-      }
-      i += lanes;
-    }
-    for (; i < end; ++i)
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t k = 0; k < kFusedRows; ++k) bt[t][k] = std::fma(x[t][i], rows.Scalar(k, i), bt[t][k]);
-    HWY_UNROLL(4) for (int64_t k = 0; k < kFusedRows; ++k) {
-      const auto scale = hn::Set(df, rows.folded[k]);
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-        total[t][k] = hn::MulAdd(hn::Add(ba[t][k], bb[t][k]), scale, total[t][k]);
-        total_tail[t][k] = std::fma(bt[t][k], rows.folded[k], total_tail[t][k]);
-      }
-    }
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, total[t][g])) + total_tail[t][g];
   }
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t k = 0; k < kFusedRows; ++k) out[t][k] = hn::GetLane(hn::SumOfLanes(df, total[t][k])) + total_tail[t][k];
 }
 
 // Tiles ahead that the decode GEMV prefetches (in its order of tiles, across the matrices of one call). A tile's rows are short streams (1-2 KiB each for hidden 1024)
