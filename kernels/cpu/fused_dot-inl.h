@@ -137,7 +137,7 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
   constexpr int64_t G = kRowsTogether<T>;
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
+  HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
     hn::Vec<decltype(df)> a[T][G], b[T][G];
     HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
     int64_t i = 0;
@@ -176,7 +176,7 @@ HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, 
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<decltype(df)>;
-  for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
+  HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
     V total[T][G];
     float total_tail[T][G] = {};
     HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) total[t][g] = hn::Zero(df);
@@ -185,7 +185,7 @@ HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, 
       V ba[T][G], bb[T][G];
       float bt[T][G] = {};
       HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) ba[t][g] = bb[t][g] = hn::Zero(df);
-      for (; i + 2 * lanes <= end; i += 2 * lanes) {
+      HWY_UNROLL(4) for (; i + 2 * lanes <= end; i += 2 * lanes) {
         HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
           const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
           HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
