@@ -99,6 +99,16 @@ int main(int argc, char** argv) {
                kernels::MatmulMany(products, pool);
              }
            }));
+    // The same with 2 tokens per expert, as a batch-16 decode step spreads 16 x 8 picks over 64 experts.
+    const std::vector<float> x2(2 * cols, 0.5f);
+    std::vector<float> y2(2 * kPerCall * kRows);
+    report("fp8 same, 2 tokens each", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
+             for (int64_t e = 0; e < kExperts; e += kPerCall) {
+               products.clear();
+               for (int64_t i = 0; i < kPerCall; ++i) products.push_back({&views[e + i], x2.data(), 2, y2.data() + i * 2 * kRows});
+               kernels::MatmulMany(products, pool);
+             }
+           }));
   }
   for (const DType dtype : {DType::kF8E4M3, DType::kBF16}) {
     // 16 tokens (batch-16 decode) against one [256 x 1024] matrix resident in L2, 64 times.
