@@ -1,7 +1,8 @@
 // Rate of the decode GEMV (kernels::Matmul with one token row) against the read-bandwidth probe measured
 // in the same run: batch-1 decode streams every weight once, so bytes read / time is the figure of merit.
-//   gemv_bench [--threads N] [--runs 5]
-// Shapes from the `small` preset: the BF16 lm_head [129280 x 1024] (0.265 GB, most of a small step), a
+//   gemv_bench [--threads N] [--runs 5] [--cols 1024]
+// Shapes from the `small` preset (--cols 7168: the full model's hidden width, with the FP8 matrix kept at
+// 64 MiB): the BF16 lm_head [129280 x 1024] (0.265 GB, most of a small step), a
 // large FP8 matrix [65536 x 1024], and 256 FP8 expert projections [256 x 1024] called one after another
 // (64 MiB in all), which adds the per-call cost (a thread-pool round trip per matrix) of a real MoE layer,
 // and the same matrices 16 to a MatmulMany call (one round trip per 16 matrices). Batched decode: 16 token
@@ -39,24 +40,31 @@ double MedianSeconds(int runs, const std::function<void()>& fn) {
 
 int main(int argc, char** argv) {
   int threads = 0, runs = 5;
+  int64_t cols = 1024;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::stoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--runs") == 0) runs = std::stoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--cols") == 0) cols = std::stoi(argv[i + 1]);
+  }
+  if (cols < 1) {
+    std::fprintf(stderr, "gemv_bench: --cols must be positive\n");
+    return 1;
   }
   if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
   kernels::ThreadPool pool(threads);
   const double read = kernels::MeasureReadBandwidth(pool, int64_t{1} << 30, 5).best;
   const double fma = kernels::MeasureFmaPeak(pool, int64_t{1} << 22, 5).best;
   std::printf("read bandwidth (%d threads, this run): %.2f GB/s; FP32 FMA peak %.1f GFLOP/s\n", threads, read / 1e9, fma / 1e9);
-  const auto report = [&](const char* what, double bytes, double secs) {
-    std::printf("%-38s median %7.2f ms  %6.2f GB/s = %5.1f%% of read bandwidth\n", what, 1e3 * secs, bytes / secs / 1e9,
+  const auto report = [&](const std::string& what, double bytes, double secs) {
+    std::printf("%-38s median %7.2f ms  %6.2f GB/s = %5.1f%% of read bandwidth\n", what.c_str(), 1e3 * secs, bytes / secs / 1e9,
                 100 * bytes / secs / read);
   };
-  const int64_t cols = 1024;
+  const std::string width = " x " + std::to_string(cols) + "]";
+  const int64_t big_rows = (int64_t{64} << 20) / cols;
   std::vector<float> x(cols, 0.5f), y(129280);
   {
     const bench::ModelLikeWeights head = bench::MakeModelLikeWeights(DType::kBF16, 129280, cols);
-    report("bf16 [129280 x 1024] (lm_head)", static_cast<double>(head.bytes.size()),
+    report("bf16 [129280" + width + " (lm_head)", static_cast<double>(head.bytes.size()),
            MedianSeconds(runs, [&] { kernels::Matmul(head.view, x.data(), 1, y.data(), pool); }));
     // The same head against 16 tokens (batch-16 decode): compute-bound, so against the FMA peak.
     constexpr int64_t kTokens = 16;
@@ -68,22 +76,22 @@ int main(int argc, char** argv) {
                 flops / secs / 1e9, 100 * flops / secs / fma);
   }
   {
-    // One [256 x 1024] FP8 matrix (256 KiB, resident in L2) 64 times: the kernel's arithmetic ceiling,
+    // One [256 x cols] FP8 matrix (256 KiB at 1024 columns: resident in L2; in L3 at 7168) 64 times: the kernel's arithmetic ceiling,
     // without DRAM; if this is not far above the read bandwidth, the GEMV is compute-bound.
     const bench::ModelLikeWeights hot = bench::MakeModelLikeWeights(DType::kF8E4M3, 256, cols);
-    report("fp8 64 x [256 x 1024] in L2 (compute)", 64.0 * static_cast<double>(hot.bytes.size()), MedianSeconds(runs, [&] {
+    report("fp8 64 x [256" + width + " cached (compute)", 64.0 * static_cast<double>(hot.bytes.size()), MedianSeconds(runs, [&] {
              for (int rep = 0; rep < 64; ++rep) kernels::Matmul(hot.view, x.data(), 1, y.data(), pool);
            }));
   }
   {
-    const bench::ModelLikeWeights big = bench::MakeModelLikeWeights(DType::kF8E4M3, 65536, cols);
-    report("fp8 [65536 x 1024]", static_cast<double>(big.bytes.size()),
+    const bench::ModelLikeWeights big = bench::MakeModelLikeWeights(DType::kF8E4M3, big_rows, cols);
+    report("fp8 [" + std::to_string(big_rows) + width, static_cast<double>(big.bytes.size()),
            MedianSeconds(runs, [&] { kernels::Matmul(big.view, x.data(), 1, y.data(), pool); }));
   }
   {
     constexpr int64_t kExperts = 256, kRows = 256;
     const bench::ModelLikeWeights all = bench::MakeModelLikeWeights(DType::kF8E4M3, kExperts * kRows, cols);
-    report("fp8 256 calls x [256 x 1024] (experts)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
+    report("fp8 256 calls x [256" + width + " (experts)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
              for (int64_t e = 0; e < kExperts; ++e) kernels::Matmul(all.view.Rows(e * kRows, kRows), x.data(), 1, y.data(), pool);
            }));
     // The same matrices 16 to a kernels::MatmulMany call, as a MoE layer with 8 chosen experts runs their
@@ -92,7 +100,7 @@ int main(int argc, char** argv) {
     std::vector<kernels::WeightMatrix> views;
     for (int64_t e = 0; e < kExperts; ++e) views.push_back(all.view.Rows(e * kRows, kRows));
     std::vector<kernels::MatmulProduct> products;
-    report("fp8 16 calls x 16 x [256 x 1024] (many)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
+    report("fp8 16 calls x 16 x [256" + width + " (many)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
              for (int64_t e = 0; e < kExperts; e += kPerCall) {
                products.clear();
                for (int64_t i = 0; i < kPerCall; ++i) products.push_back({&views[e + i], x.data(), 1, y.data() + i * kRows});
@@ -111,7 +119,7 @@ int main(int argc, char** argv) {
            }));
   }
   for (const DType dtype : {DType::kF8E4M3, DType::kBF16}) {
-    // 16 tokens (batch-16 decode) against one [256 x 1024] matrix resident in L2, 64 times.
+    // 16 tokens (batch-16 decode) against one [256 x cols] matrix resident in cache, 64 times.
     constexpr int64_t kTokens = 16, kRows = 256, kReps = 64;
     const bench::ModelLikeWeights hot = bench::MakeModelLikeWeights(dtype, kRows, cols);
     const std::vector<float> xs(kTokens * cols, 0.5f);
@@ -121,7 +129,7 @@ int main(int argc, char** argv) {
     });
     const double flops = 2.0 * kTokens * kRows * cols * kReps;
     std::printf("%-38s median %7.2f ms  %6.1f GFLOP/s = %5.1f%% of FMA peak\n",
-                dtype == DType::kF8E4M3 ? "fp8 16 tokens x [256 x 1024] in L2" : "bf16 16 tokens x [256 x 1024] in L2", 1e3 * secs,
+                ((dtype == DType::kF8E4M3 ? "fp8" : "bf16") + std::string(" 16 tokens x [256") + width + " cached").c_str(), 1e3 * secs,
                 flops / secs / 1e9, 100 * flops / secs / fma);
   }
 }

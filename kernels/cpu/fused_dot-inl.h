@@ -118,14 +118,16 @@ struct F32Rows {
 // Two keep every accumulator of the FP8 kernel in a register (2 x 4 rows x 2 block + 2 x 4 total sums).
 constexpr int64_t kFusedTokens = 2;
 
-// Rows dotted together (G) by the kernels below, in groups of a tile's rows: one token (T = 1) dots the
-// rows one after another, each row's bytes read front to back, because decode at batch 1 is bound by the
-// weight stream, and interleaved row streams defeat the hardware prefetcher: on the AMD machine of
-// docs/performance.md (round 12), a [129280 x 1024] BF16 GEMV ran at 47-52 GB/s this way on 2 threads (the
-// read probe: 45-54), against 35-38 GB/s with the 4 rows interleaved and 22 with 2 (standalone loops over
-// the same data). More tokens are bound by the FMAs, and 4 rows x 2 tokens x 2 accumulators = 16
-// independent chains cover the FMA latency x 2 pipes where one row's 4 do not. The order within a row,
-// which fixes the bits, is the same either way.
+// Rows dotted together (G) by the BF16 / F32 kernel below, in groups of a tile's rows: one token (T = 1)
+// dots the rows one after another, each row's bytes read front to back, because a BF16 GEMV at batch 1
+// is bound by the weight stream, and interleaved row streams defeat the hardware prefetcher: on the AMD
+// machine of docs/performance.md (round 12), a [129280 x 1024] BF16 GEMV ran at 47-52 GB/s this way on 2
+// threads (the read probe: 45-54), against 35-38 GB/s with the 4 rows interleaved and 22 with 2
+// (standalone loops over the same data). More tokens are bound by the FMAs, and 4 rows x 2 tokens x 2
+// accumulators = 16 independent chains cover the FMA latency x 2 pipes where one row's 4 do not. So is the
+// FP8 kernel even at one token (it decodes each code in registers): one row at a time made the full-shape
+// FP8 GEMVs 20-30% slower (7168 columns), so it keeps the 4 rows together. The order within a row, which
+// fixes the bits, is the same either way.
 template <int64_t T>
 constexpr int64_t kRowsTogether = T == 1 ? 1 : kFusedRows;
 
@@ -172,7 +174,7 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
 // instantiation (bytes or tile) and not in the other on the AVX2 target, one ulp apart.
 template <int64_t T, class Rows>
 HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
-  constexpr int64_t G = kRowsTogether<T>;
+  constexpr int64_t G = kFusedRows;
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<decltype(df)>;
