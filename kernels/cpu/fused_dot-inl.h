@@ -131,6 +131,32 @@ constexpr int64_t kFusedTokens = 2;
 template <int64_t T>
 constexpr int64_t kRowsTogether = T == 1 ? 1 : kFusedRows;
 
+// Columns [i, end) of rows k0 .. k0 + G of `rows` against T tokens: vector pairs into `a` (even vectors)
+// and `b` (odd), then a last single vector into `a`; returns where the vectors end (the scalar tail).
+template <int64_t T, int64_t G, class Rows, class V>
+HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, int64_t k0, int64_t i, int64_t end,
+                                     V (&a)[T][G], V (&b)[T][G]) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  HWY_UNROLL(4) for (; i + 2 * lanes <= end; i += 2 * lanes) {
+    HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+      const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+        a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
+        b[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, b[t][g]);
+      }
+    }
+  }
+  if (i + lanes <= end) {
+    HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+      const auto w0 = rows.Lanes(df, k0 + g, i);
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
+    }
+    i += lanes;
+  }
+  return i;
+}
+
 // out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each with the same accumulators and order
 // (even vectors in `a`, odd in `b`), so one token's bits do not depend on T. The scalar tail uses explicit
 // fmas rather than whatever -ffp-contract makes of each instantiation.
@@ -138,27 +164,10 @@ template <int64_t T, class Rows>
 HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
   constexpr int64_t G = kRowsTogether<T>;
   const hn::ScalableTag<float> df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
     hn::Vec<decltype(df)> a[T][G], b[T][G];
     HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
-    int64_t i = 0;
-    for (; i + 2 * lanes <= n; i += 2 * lanes) {
-      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
-        const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
-        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-          a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
-          b[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, b[t][g]);
-        }
-      }
-    }
-    if (i + lanes <= n) {
-      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
-        const auto w0 = rows.Lanes(df, k0 + g, i);
-        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
-      }
-      i += lanes;
-    }
+    int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
     for (int64_t t = 0; t < T; ++t)
       for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
     for (; i < n; ++i)
@@ -168,56 +177,39 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
 }
 
 // out[t][k] = the FP8 rows of `rows` against x[t] (already times kFp8ActivationScale) over n columns for T
-// tokens: per column block, vector pairs into block sums `ba` (even vectors) and `bb` (odd), a last single
-// vector into `ba` and scalars into `bt`; then per block total += (ba + bb) * folded scale (and the
-// scalars' likewise). The scalar steps are explicit fmas: left to -ffp-contract, GCC fused them in one
-// instantiation (bytes or tile) and not in the other on the AVX2 target, one ulp apart.
+// tokens, all kFusedRows rows together (see kRowsTogether): per column block, vector pairs into block sums
+// `ba` (even vectors) and `bb` (odd), a last single vector into `ba` and scalars into `bt`; then per block
+// total += (ba + bb) * folded scale (and the scalars' likewise). The scalar steps are explicit fmas: left
+// to -ffp-contract, GCC fused them in one instantiation (bytes or tile) and not in the other on the AVX2
+// target, one ulp apart.
 template <int64_t T, class Rows>
 HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
-  constexpr int64_t G = kFusedRows;
+  constexpr int64_t R = kFusedRows;
   const hn::ScalableTag<float> df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<decltype(df)>;
-  HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
-    V total[T][G];
-    float total_tail[T][G] = {};
-    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) total[t][g] = hn::Zero(df);
-    int64_t block = rows.first_block;
-    for (int64_t i = 0, end = rows.first_end; i < n; ++block, end = std::min(n, end + rows.block_cols)) {
-      V ba[T][G], bb[T][G];
-      float bt[T][G] = {};
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) ba[t][g] = bb[t][g] = hn::Zero(df);
-      HWY_UNROLL(4) for (; i + 2 * lanes <= end; i += 2 * lanes) {
-        HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
-          const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
-          HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-            ba[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][g]);
-            bb[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, bb[t][g]);
-          }
-        }
-      }
-      if (i + lanes <= end) {
-        HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
-          const auto w0 = rows.Lanes(df, k0 + g, i);
-          HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) ba[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, ba[t][g]);
-        }
-        i += lanes;
-      }
-      for (; i < end; ++i)
-        for (int64_t t = 0; t < T; ++t)
-          for (int64_t g = 0; g < G; ++g) bt[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), bt[t][g]);
-      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
-        const float folded = rows.Folded(k0 + g, block);
-        const auto scale = hn::Set(df, folded);
-        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-          total[t][g] = hn::MulAdd(hn::Add(ba[t][g], bb[t][g]), scale, total[t][g]);
-          total_tail[t][g] = std::fma(bt[t][g], folded, total_tail[t][g]);
-        }
+  V total[T][R];
+  float total_tail[T][R] = {};
+  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < R; ++k) total[t][k] = hn::Zero(df);
+  int64_t block = rows.first_block;
+  for (int64_t i = 0, end = rows.first_end; i < n; ++block, end = std::min(n, end + rows.block_cols)) {
+    V ba[T][R], bb[T][R];
+    float bt[T][R] = {};
+    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < R; ++k) ba[t][k] = bb[t][k] = hn::Zero(df);
+    i = AccumulateVectors<T, R>(x, rows, 0, i, end, ba, bb);
+    for (; i < end; ++i)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t k = 0; k < R; ++k) bt[t][k] = std::fma(x[t][i], rows.Scalar(k, i), bt[t][k]);
+    HWY_UNROLL(4) for (int64_t k = 0; k < R; ++k) {
+      const float folded = rows.Folded(k, block);
+      const auto scale = hn::Set(df, folded);
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+        total[t][k] = hn::MulAdd(hn::Add(ba[t][k], bb[t][k]), scale, total[t][k]);
+        total_tail[t][k] = std::fma(bt[t][k], folded, total_tail[t][k]);
       }
     }
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, total[t][g])) + total_tail[t][g];
   }
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t k = 0; k < R; ++k) out[t][k] = hn::GetLane(hn::SumOfLanes(df, total[t][k])) + total_tail[t][k];
 }
 
 // Tiles ahead that the decode GEMV prefetches (in its order of tiles, across the matrices of one call). A tile's rows are short streams (1-2 KiB each for hidden 1024)
