@@ -89,10 +89,7 @@ int RunLatency(const LatencyArgs& a) {
   std::unique_ptr<ParallelSession> session;
   if (const std::optional<int> done = JoinOfflineBenchJob(bench, &session)) return *done;
   auto started = StartOfflineBench(bench, std::move(session));
-  if (!started.ok()) {
-    PrintError(started.status().message());
-    return 1;
-  }
+  if (!started) return 1;  // StartOfflineBench printed why
   OfflineBench& b = *started;
   std::mt19937_64 rng(0);
   const auto prompts = RandomPromptIds(a.batch_size, a.input_len, b.model->config().vocab_size, rng);

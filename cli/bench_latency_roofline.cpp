@@ -91,15 +91,16 @@ std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_pt
   return RunServeFollower(a.model_dir, BenchModelOptions(a, **session), **session);
 }
 
-StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session) {
+std::optional<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session) {
   OfflineBench b;
   b.session = std::move(session);
   if (Status started = LoadAndStart(a, b); !started.ok()) {
+    PrintError(started.message());
     // The followers still wait for the geometry, not for commands: release them that way (before this
     // session's MPI_Finalize, which waits for theirs).
     b.lock_step.reset();
     if (Status shared = ShareKvGeometry(*b.session, std::nullopt); !shared.ok()) parallel::AbortJob(shared);
-    return started;
+    return std::nullopt;
   }
   const engine::EngineStats stats = b.engine->Stats();
   const KvGeometry geometry{.num_blocks = stats.kv_blocks_total,

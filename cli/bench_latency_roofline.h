@@ -67,8 +67,10 @@ int64_t WholeBlocks(int64_t tokens, const engine::EngineOptions& options);
 std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession>* session);
 
 // Loads the model, measures the limits on a pool of the same thread count, then starts the engine (on a
-// LockStepModel under mpirun, after which the followers get the KV-cache geometry).
-StatusOr<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session);
+// LockStepModel under mpirun, after which the followers get the KV-cache geometry). nullopt when that
+// failed: the error is printed before the followers are released, since a released follower exits
+// non-zero and mpirun may then end this process before it prints.
+std::optional<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session);
 
 // `count` prompts of `len` ids drawn uniformly from [0, min(10000, vocab)) (vLLM: np.random.randint(10000)).
 std::vector<std::vector<int32_t>> RandomPromptIds(int64_t count, int64_t len, int64_t vocab, std::mt19937_64& rng);

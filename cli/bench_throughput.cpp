@@ -53,10 +53,7 @@ int RunThroughput(const ThroughputArgs& a) {
   std::unique_ptr<ParallelSession> session;
   if (const std::optional<int> done = JoinOfflineBenchJob(bench, &session)) return *done;
   auto started = StartOfflineBench(bench, std::move(session));
-  if (!started.ok()) {
-    PrintError(started.status().message());
-    return 1;
-  }
+  if (!started) return 1;  // StartOfflineBench printed why
   OfflineBench& b = *started;
   std::mt19937_64 rng(bench.engine.seed.value_or(0));
   const auto all_prompts = RandomPromptIds(a.num_prompts, a.input_len, b.model->config().vocab_size, rng);
