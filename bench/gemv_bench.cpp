@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
     std::printf("%-38s median %7.2f ms  %6.2f GB/s = %5.1f%% of read bandwidth\n", what.c_str(), 1e3 * secs, bytes / secs / 1e9,
                 100 * bytes / secs / read);
   };
+  const auto report_flops = [&](const std::string& what, double flops, double secs) {
+    std::printf("%-38s median %7.2f ms  %6.1f GFLOP/s = %5.1f%% of FMA peak\n", what.c_str(), 1e3 * secs, flops / secs / 1e9,
+                100 * flops / secs / fma);
+  };
   const std::string width = " x " + std::to_string(cols) + "]";
   const int64_t big_rows = (int64_t{64} << 20) / cols;
   std::vector<float> x(cols, 0.5f), y(129280);
@@ -71,9 +75,7 @@ int main(int argc, char** argv) {
     const std::vector<float> xs(kTokens * cols, 0.5f);
     std::vector<float> ys(kTokens * head.view.rows);
     const double secs = MedianSeconds(runs, [&] { kernels::Matmul(head.view, xs.data(), kTokens, ys.data(), pool); });
-    const double flops = 2.0 * kTokens * static_cast<double>(head.view.rows) * cols;
-    std::printf("%-38s median %7.2f ms  %6.1f GFLOP/s = %5.1f%% of FMA peak\n", "bf16 16 tokens x lm_head", 1e3 * secs,
-                flops / secs / 1e9, 100 * flops / secs / fma);
+    report_flops("bf16 16 tokens x lm_head", 2.0 * kTokens * static_cast<double>(head.view.rows) * cols, secs);
   }
   {
     // One [256 x cols] FP8 matrix (256 KiB at 1024 columns: resident in L2; in L3 at 7168) 64 times: the kernel's arithmetic ceiling,
@@ -100,23 +102,20 @@ int main(int argc, char** argv) {
     std::vector<kernels::WeightMatrix> views;
     for (int64_t e = 0; e < kExperts; ++e) views.push_back(all.view.Rows(e * kRows, kRows));
     std::vector<kernels::MatmulProduct> products;
-    report("fp8 16 calls x 16 x [256" + width + " (many)", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
-             for (int64_t e = 0; e < kExperts; e += kPerCall) {
-               products.clear();
-               for (int64_t i = 0; i < kPerCall; ++i) products.push_back({&views[e + i], x.data(), 1, y.data() + i * kRows});
-               kernels::MatmulMany(products, pool);
-             }
-           }));
+    const auto many = [&](const float* xs, int64_t tokens, float* ys) {
+      return MedianSeconds(runs, [&] {
+        for (int64_t e = 0; e < kExperts; e += kPerCall) {
+          products.clear();
+          for (int64_t i = 0; i < kPerCall; ++i) products.push_back({&views[e + i], xs, tokens, ys + i * tokens * kRows});
+          kernels::MatmulMany(products, pool);
+        }
+      });
+    };
+    report("fp8 16 calls x 16 x [256" + width + " (many)", static_cast<double>(all.bytes.size()), many(x.data(), 1, y.data()));
     // The same with 2 tokens per expert, as a batch-16 decode step spreads 16 x 8 picks over 64 experts.
     const std::vector<float> x2(2 * cols, 0.5f);
     std::vector<float> y2(2 * kPerCall * kRows);
-    report("fp8 same, 2 tokens each", static_cast<double>(all.bytes.size()), MedianSeconds(runs, [&] {
-             for (int64_t e = 0; e < kExperts; e += kPerCall) {
-               products.clear();
-               for (int64_t i = 0; i < kPerCall; ++i) products.push_back({&views[e + i], x2.data(), 2, y2.data() + i * 2 * kRows});
-               kernels::MatmulMany(products, pool);
-             }
-           }));
+    report("fp8 same, 2 tokens each", static_cast<double>(all.bytes.size()), many(x2.data(), 2, y2.data()));
   }
   for (const DType dtype : {DType::kF8E4M3, DType::kBF16}) {
     // 16 tokens (batch-16 decode) against one [256 x cols] matrix resident in cache, 64 times.
@@ -127,9 +126,7 @@ int main(int argc, char** argv) {
     const double secs = MedianSeconds(runs, [&] {
       for (int rep = 0; rep < kReps; ++rep) kernels::Matmul(hot.view, xs.data(), kTokens, ys.data(), pool);
     });
-    const double flops = 2.0 * kTokens * kRows * cols * kReps;
-    std::printf("%-38s median %7.2f ms  %6.1f GFLOP/s = %5.1f%% of FMA peak\n",
-                ((dtype == DType::kF8E4M3 ? "fp8" : "bf16") + std::string(" 16 tokens x [256") + width + " cached").c_str(), 1e3 * secs,
-                flops / secs / 1e9, 100 * flops / secs / fma);
+    report_flops((dtype == DType::kF8E4M3 ? "fp8" : "bf16") + std::string(" 16 tokens x [256") + width + " cached",
+                 2.0 * kTokens * kRows * cols * kReps, secs);
   }
 }

@@ -1,6 +1,6 @@
-// The decode GEMV's inner kernel: kFusedRows weight rows dotted with one activation row, reading the FP8 /
-// BF16 / F32 weights in place and decoding them in registers, so each weight byte goes from memory to an
-// FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
+// The decode GEMV's inner kernel: kFusedRows weight rows dotted with up to kFusedTokens activation rows,
+// reading the FP8 / BF16 / F32 weights in place and decoding them in registers, so each weight byte goes
+// from memory to an FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
 //
 // Bits: each token's outputs are the same whether its pass carries one or kFusedTokens tokens, and FP8
 // tiles with a NaN code (decoded by DecodeE4m3Codes, then Fp8TileDot: BlockScaledDotRows for both) give
@@ -28,8 +28,8 @@ HWY_BEFORE_NAMESPACE();
 namespace sieve::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Rows per pass (a tile): the unit of prefetching, NaN checks and output; the kernels below dot its rows
-// one after another.
+// Rows per pass (a tile): the unit of prefetching, NaN checks and output; kRowsTogether says which of its
+// rows the kernels below dot at once.
 constexpr int64_t kFusedRows = 4;
 
 // FP8 numerics of the GEMV below kMinGemmTokens (fused and tiled alike), as the reference's FP8 GEMM
