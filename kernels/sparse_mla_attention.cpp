@@ -6,10 +6,9 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <vector>
 
+#include "kernels/exp_sum.h"
 #include "kernels/matmul.h"
 #include "kernels/sparse_mla_attention.h"
 
@@ -70,25 +69,30 @@ bool WeightedLatentsFitImpl(int64_t c) { return c % static_cast<int64_t>(hn::Lan
 // Heads whose scores share each key vector load: 4 heads x 4 accumulators = 16 registers.
 constexpr int64_t kScoreHeads = 4;
 
-// out[g] = Dot(q[g], k, n) for g < heads (<= kScoreHeads), n a multiple of 4 vectors, in DotImpl's order
-// (kernels/cpu/matmul.cpp: accumulators by vector index mod 4, (s0 + s1) + (s2 + s3), then the lanes'
-// sum), so the bits are those of per-head Dot calls; each key vector is loaded once for all the heads
-// (one load per FMA plus a quarter, against two).
-template <class D>
-HWY_INLINE void HeadDots(D df, const float* const* q, int64_t heads, const float* k, int64_t n, float* out) {
+// v[g] = the vector DotImpl reduces for Dot(q + g * q_stride, k, n), g < G, n a multiple of 4 vectors
+// (kernels/cpu/matmul.cpp: accumulators by vector index mod 4 from zero, then (s0 + s1) + (s2 + s3)); its
+// lanes' sum (SumOfLanes) is the Dot. Each key vector is loaded once for the G heads (one load per FMA plus
+// 1 / G). G is a compile-time count so that the accumulators stay in registers; kWidth > 0 fixes n and
+// q_stride at compile time (DeepSeek's latent width, 512, for every model of the family), so the loop
+// unrolls whole and every query load is one base register plus a constant.
+template <int64_t G, int64_t kWidth, class D>
+HWY_INLINE void HeadDotVectors(D df, const float* q, int64_t q_stride, const float* k, int64_t n, hn::Vec<D> (&v)[G]) {
+  if constexpr (kWidth > 0) n = q_stride = kWidth;
+  // An empty asm that "changes" k: without it GCC 12 computes a key's 32 vector addresses once for all the
+  // head groups of ScoresForWidth and keeps them in stack slots, a load per key vector load.
+  asm("" : "+r"(k));
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<D>;
-  V s[kScoreHeads][4];
-  for (int64_t g = 0; g < kScoreHeads; ++g)
-    for (int64_t j = 0; j < 4; ++j) s[g][j] = hn::Zero(df);
-  for (int64_t i = 0; i < n; i += 4 * lanes) {
+  V s[G][4];
+  HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j) s[g][j] = hn::Zero(df);
+  HWY_UNROLL(16) for (int64_t i = 0; i < n; i += 4 * lanes) {
     V kv[4];
     HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j) kv[j] = hn::LoadU(df, k + i + j * lanes);
-    for (int64_t g = 0; g < heads; ++g)
-      HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j) s[g][j] = hn::MulAdd(hn::LoadU(df, q[g] + i + j * lanes), kv[j], s[g][j]);
+    HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g)
+      HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j)
+        s[g][j] = hn::MulAdd(hn::LoadU(df, q + g * q_stride + i + j * lanes), kv[j], s[g][j]);
   }
-  for (int64_t g = 0; g < heads; ++g)
-    out[g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(s[g][0], s[g][1]), hn::Add(s[g][2], s[g][3]))));
+  HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) v[g] = hn::Add(hn::Add(s[g][0], s[g][1]), hn::Add(s[g][2], s[g][3]));
 }
 
 // Whether ScoresImpl takes latent width c and rope width r (multiples of 4 vectors on this target).
@@ -97,28 +101,49 @@ bool ScoresFitImpl(int64_t c, int64_t r) {
   return c % group == 0 && r % group == 0;
 }
 
-// scores[h * n + i] = (Dot(q_latent[h], latent[selected[i]], c) + Dot(q_rope[h], k_rope[selected[i]], r)) *
-// scale for every head and key: the bits of SparseMlaHeads' per-head Dot calls, key by key, heads in groups.
-void ScoresImpl(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n,
-                float scale, float* scores) {
+// The latent width ScoresImpl compiles a fixed-size loop for (kv_lora_rank of every DeepSeek-V3.x model).
+constexpr int64_t kDeepSeekLatent = 512;
+
+// scores[h * n + i] for the G heads from h0 and key i: (Dot(q_latent[h], latent[selected[i]], c) +
+// Dot(q_rope[h], k_rope[selected[i]], r)) * scale, with Dot's bits; kWidth: c at compile time, or 0.
+template <int64_t G, int64_t kWidth>
+HWY_INLINE void GroupScores(const MlaQueryHeads& heads, int64_t h0, const LatentCache& cache, const int32_t* selected,
+                            int64_t n, int64_t i, float scale, float* scores) {
   const hn::ScalableTag<float> df;
   const int64_t c = cache.kv_lora_rank, r = cache.qk_rope_head_dim;
+  hn::Vec<decltype(df)> vl[G], vr[G];
+  HeadDotVectors<G, kWidth>(df, heads.q_latent + h0 * c, c, cache.latent + selected[i] * c, c, vl);
+  HeadDotVectors<G, 0>(df, heads.q_rope + h0 * heads.q_rope_stride, heads.q_rope_stride, cache.k_rope + selected[i] * r,
+                       r, vr);
+  HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g)
+    scores[(h0 + g) * n + i] = (hn::GetLane(hn::SumOfLanes(df, vl[g])) + hn::GetLane(hn::SumOfLanes(df, vr[g]))) * scale;
+}
+
+template <int64_t kWidth>
+void ScoresForWidth(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n,
+                    float scale, float* scores) {
+  const int64_t full = heads.count - heads.count % kScoreHeads;
   for (int64_t i = 0; i < n; ++i) {
-    const float* latent = cache.latent + selected[i] * c;
-    const float* k_rope = cache.k_rope + selected[i] * r;
-    for (int64_t h0 = 0; h0 < heads.count; h0 += kScoreHeads) {
-      const int64_t group = std::min(kScoreHeads, heads.count - h0);
-      const float* ql[kScoreHeads];
-      const float* qr[kScoreHeads];
-      for (int64_t g = 0; g < group; ++g) {
-        ql[g] = heads.q_latent + (h0 + g) * c;
-        qr[g] = heads.q_rope + (h0 + g) * heads.q_rope_stride;
-      }
-      float dl[kScoreHeads], dr[kScoreHeads];
-      HeadDots(df, ql, group, latent, c, dl);
-      HeadDots(df, qr, group, k_rope, r, dr);
-      for (int64_t g = 0; g < group; ++g) scores[(h0 + g) * n + i] = (dl[g] + dr[g]) * scale;
+    for (int64_t h0 = 0; h0 < full; h0 += kScoreHeads)
+      GroupScores<kScoreHeads, kWidth>(heads, h0, cache, selected, n, i, scale, scores);
+    switch (heads.count - full) {
+      case 3: GroupScores<3, kWidth>(heads, full, cache, selected, n, i, scale, scores); break;
+      case 2: GroupScores<2, kWidth>(heads, full, cache, selected, n, i, scale, scores); break;
+      case 1: GroupScores<1, kWidth>(heads, full, cache, selected, n, i, scale, scores); break;
+      default: break;
     }
+  }
+}
+
+// scores[h * n + i] = (Dot(q_latent[h], latent[selected[i]], c) + Dot(q_rope[h], k_rope[selected[i]], r)) *
+// scale for every head and key: the bits of SparseMlaHeads' per-head Dot calls. Key by key (each key's
+// 2.3 KiB read once, then from L1 for every group of heads), heads in groups of kScoreHeads.
+void ScoresImpl(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n,
+                float scale, float* scores) {
+  if (cache.kv_lora_rank == kDeepSeekLatent) {
+    ScoresForWidth<kDeepSeekLatent>(heads, cache, selected, n, scale, scores);
+  } else {
+    ScoresForWidth<0>(heads, cache, selected, n, scale, scores);
   }
 }
 
@@ -146,16 +171,11 @@ void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const 
             (Dot(heads.q_latent + h * c, latent, c) + Dot(heads.q_rope + h * heads.q_rope_stride, k_rope, r)) * softmax_scale;
     }
   }
-  // Softmax per head; each weight becomes exp(score - max) / sum, as SparseMlaHead's Axpy took it.
-  for (int64_t h = 0; h < count; ++h) {
+  // Softmax per head in SIMD (exp_sum.h: a scalar std::exp per key and head was ~10% of the attention at
+  // 2,048 keys); each weight becomes exp(score - max) / sum, as SparseMlaHead's Axpy took it.
+  for (int64_t h = 0; h < count && n_selected > 0; ++h) {
     float* p = scores + h * n_selected;
-    float max_score = -std::numeric_limits<float>::infinity();
-    for (int64_t i = 0; i < n_selected; ++i) max_score = std::max(max_score, p[i]);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n_selected; ++i) {
-      p[i] = std::exp(p[i] - max_score);
-      sum += p[i];
-    }
+    const float sum = ExpShiftedSum(p, n_selected, MaxOf(p, n_selected), 1.0f);
     for (int64_t i = 0; i < n_selected; ++i) p[i] /= sum;
   }
   if (HWY_DYNAMIC_DISPATCH(WeightedLatentsFitImpl)(c)) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/exp_sum.h"
 #include "kernels/matmul.h"
 #include "tests/unit/kernels/on_each_target.h"
 
@@ -103,45 +104,52 @@ TEST(SparseMlaHeads, EveryHeadHasSparseMlaHeadsBits) {
 
 class SparseMlaOnEachTarget : public OnEachTarget {};
 
-// With whole vectors of latent columns the weighted sum runs in registers over all keys, and with widths
-// of whole groups of 4 vectors the scores run for 4 heads per key load: both must keep the bits of the
-// per-head form (Dot calls, softmax, then Axpy(p / sum, latent, out) key after key), for a partial group of
-// heads too. The `small` / real widths (512, 64) take both blocked paths on every target; (64, 8) leaves
-// the scores on Dot calls on the wider targets.
-TEST_P(SparseMlaOnEachTarget, WeightedSumInRegistersEqualsAxpyPerKey) {
-  for (const auto& [kC, kR] : {std::pair<int64_t, int64_t>{64, 8}, {512, 64}}) {
-    constexpr int64_t kKeys = 50, kHeads = 6;
-    std::mt19937 rng(8);
-    std::normal_distribution<float> d;
-    std::vector<float> latent(kKeys * kC), k_rope(kKeys * kR), q_latent(kHeads * kC), q_rope(kHeads * kR);
-    for (auto* v : {&latent, &k_rope, &q_latent, &q_rope})
-      for (float& f : *v) f = d(rng);
-    std::vector<int32_t> selected;
-    for (int32_t i = 0; i < kKeys; i += 1 + static_cast<int32_t>(rng() % 2)) selected.push_back(i);
-    const int64_t n = static_cast<int64_t>(selected.size());
-    const float scale = 0.125f;
-    std::vector<float> scores(kHeads * n), got(kHeads * kC);
-    SparseMlaHeads({.q_latent = q_latent.data(), .q_rope = q_rope.data(), .q_rope_stride = kR, .out = got.data(), .count = kHeads},
-                   {latent.data(), k_rope.data(), kC, kR}, selected.data(), n, scale, scores.data());
-    std::vector<float> want(kHeads * kC, 0.0f);
-    for (int64_t h = 0; h < kHeads; ++h) {
-      std::vector<float> p(n);
-      float max_score = -INFINITY, sum = 0.0f;
-      for (int64_t i = 0; i < n; ++i) {
-        p[i] = (Dot(q_latent.data() + h * kC, latent.data() + selected[i] * kC, kC) +
-                Dot(q_rope.data() + h * kR, k_rope.data() + selected[i] * kR, kR)) * scale;
-        max_score = std::max(max_score, p[i]);
-      }
-      for (float& v : p) sum += (v = std::exp(v - max_score));
-      for (int64_t i = 0; i < n; ++i) Axpy(p[i] / sum, latent.data() + selected[i] * kC, want.data() + h * kC, kC);
+// SparseMlaHeads for `heads` heads of latent width c and rope width r over 50 keys (every other one or so)
+// against the per-head form: Dot calls, MaxOf / ExpShiftedSum, then Axpy(p / sum, latent, out) key after key.
+void ExpectPerHeadBits(int64_t c, int64_t r, int64_t heads) {
+  constexpr int64_t kKeys = 50;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> d;
+  std::vector<float> latent(kKeys * c), k_rope(kKeys * r), q_latent(heads * c), q_rope(heads * r);
+  for (auto* v : {&latent, &k_rope, &q_latent, &q_rope})
+    for (float& f : *v) f = d(rng);
+  std::vector<int32_t> selected;
+  for (int32_t i = 0; i < kKeys; i += 1 + static_cast<int32_t>(rng() % 2)) selected.push_back(i);
+  const int64_t n = static_cast<int64_t>(selected.size());
+  const float scale = 0.125f;
+  std::vector<float> scores(heads * n), got(heads * c);
+  const MlaQueryHeads query{.q_latent = q_latent.data(), .q_rope = q_rope.data(), .q_rope_stride = r, .out = got.data(),
+                            .count = heads};
+  SparseMlaHeads(query, {latent.data(), k_rope.data(), c, r}, selected.data(), n, scale, scores.data());
+  std::vector<float> want(heads * c, 0.0f);
+  for (int64_t h = 0; h < heads; ++h) {
+    std::vector<float> p(n);
+    float max_score = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) {
+      p[i] = (Dot(q_latent.data() + h * c, latent.data() + selected[i] * c, c) +
+              Dot(q_rope.data() + h * r, k_rope.data() + selected[i] * r, r)) * scale;
+      max_score = std::max(max_score, p[i]);
     }
-    EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0);
-    latent[selected[1] * kC + 5] += 1.0f;  // negative control: a selected latent moves the output
-    std::vector<float> moved(kHeads * kC);
-    SparseMlaHeads({.q_latent = q_latent.data(), .q_rope = q_rope.data(), .q_rope_stride = kR, .out = moved.data(), .count = kHeads},
-                   {latent.data(), k_rope.data(), kC, kR}, selected.data(), n, scale, scores.data());
-    EXPECT_NE(moved, got);
+    const float sum = ExpShiftedSum(p.data(), n, max_score, 1.0f);
+    for (int64_t i = 0; i < n; ++i) Axpy(p[i] / sum, latent.data() + selected[i] * c, want.data() + h * c, c);
   }
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << c << " x " << heads << " heads";
+  latent[selected[1] * c + 5] += 1.0f;  // negative control: a selected latent moves the output
+  std::vector<float> moved(heads * c);
+  MlaQueryHeads moved_query = query;
+  moved_query.out = moved.data();
+  SparseMlaHeads(moved_query, {latent.data(), k_rope.data(), c, r}, selected.data(), n, scale, scores.data());
+  EXPECT_NE(moved, got);
+}
+
+// With whole vectors of latent columns the weighted sum runs in registers over all keys, and with widths
+// of whole groups of 4 vectors the scores run for 4 heads per key load (a fixed-size loop at DeepSeek's
+// width 512): both must keep the bits of the per-head form, for a partial group of 1, 2 or 3 heads too.
+// The `small` / real widths (512, 64) take both blocked paths on every target; (64, 8) leaves the scores
+// on Dot calls on the wider targets and takes the runtime-width loop on the scalar one.
+TEST_P(SparseMlaOnEachTarget, WeightedSumInRegistersEqualsAxpyPerKey) {
+  for (const auto& [c, r] : {std::pair<int64_t, int64_t>{64, 8}, {512, 64}})
+    for (const int64_t heads : {5, 6, 7}) ExpectPerHeadBits(c, r, heads);
 }
 
 SIEVE_INSTANTIATE_ON_EACH_TARGET(SparseMlaOnEachTarget);

@@ -1,0 +1,97 @@
+// Absorbed sparse MLA attention of one decode query alone (kernels/sparse_mla_attention.h), against the
+// FMA peak measured in the same run: the `small` preset's 16 heads (kv_lora_rank 512, rope 64) over K
+// gathered keys in each of 8 layers, the heads split over the pool as MlaAttention::AttendAbsorbed splits
+// them (one run of heads per thread). K = index_topk = 2,048 is a DSA step's attention at any context
+// beyond it; 1,025 is a dense step at 1K context. Every layer reads the same key buffer (4.5 MiB at 2,048
+// keys), as a step's gather writes each layer's keys into one scratch buffer just before it attends, so
+// they come from the caches rather than DRAM: this measures the kernel, not the gather.
+//   sparse_attention_bench [--threads N] [--runs 9] [--keys 1025,2048]
+// Prints per key count: median and best ms per step (8 layers), GFLOP/s (2 per multiply-add of the scores
+// and the weighted sum) and the fraction of the FMA peak.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/machine_limits.h"
+#include "kernels/sparse_mla_attention.h"
+#include "kernels/thread_pool.h"
+
+namespace {
+
+using namespace sieve;
+constexpr int64_t kLayers = 8, kHeads = 16, kLatent = 512, kRope = 64;
+
+// Median and best seconds of `runs` calls of fn.
+std::pair<double, double> Time(int runs, const std::function<void()>& fn) {
+  std::vector<double> t;
+  for (int r = 0; r < runs; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t[0]};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 0, runs = 9;
+  std::vector<int64_t> key_counts = {1025, 2048};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--threads")) {
+      threads = std::atoi(argv[i + 1]);
+    } else if (!std::strcmp(argv[i], "--runs")) {
+      runs = std::max(1, std::atoi(argv[i + 1]));
+    } else if (!std::strcmp(argv[i], "--keys")) {
+      key_counts.clear();
+      std::stringstream list(argv[i + 1]);
+      for (std::string item; std::getline(list, item, ',');) key_counts.push_back(std::max(1, std::atoi(item.c_str())));
+    } else {
+      std::fprintf(stderr, "sparse_attention_bench: unknown flag %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
+  kernels::ThreadPool pool(threads);
+  const double peak = kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
+  std::printf("FMA peak %.1f GFLOP/s (%d threads); %ld heads, latent %ld + rope %ld, %ld layers\n", peak / 1e9, threads,
+              static_cast<long>(kHeads), static_cast<long>(kLatent), static_cast<long>(kRope),
+              static_cast<long>(kLayers));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q_latent(kHeads * kLatent), q_rope(kHeads * kRope), out(kHeads * kLatent);
+  for (auto* v : {&q_latent, &q_rope})
+    for (float& f : *v) f = normal(rng);
+  for (const int64_t keys : key_counts) {
+    std::vector<float> latents(keys * kLatent), ropes(keys * kRope);
+    for (auto* v : {&latents, &ropes})
+      for (float& f : *v) f = normal(rng);
+    std::vector<int32_t> selected(keys);
+    std::iota(selected.begin(), selected.end(), 0);  // the gathered buffer's rows in order, as a decode step has them
+    const int64_t heads_per_chunk = std::max<int64_t>(1, kHeads / pool.num_threads());
+    const auto t = Time(runs, [&] {
+      for (int64_t l = 0; l < kLayers; ++l) {
+        const kernels::LatentCache cache{latents.data(), ropes.data(), kLatent, kRope};
+        pool.ParallelFor(kHeads, [&](int64_t h0, int64_t h1) {
+          std::vector<float> scores(keys * (h1 - h0));
+          kernels::SparseMlaHeads({.q_latent = &q_latent[h0 * kLatent], .q_rope = &q_rope[h0 * kRope],
+                                   .q_rope_stride = kRope, .out = &out[h0 * kLatent], .count = h1 - h0},
+                                  cache, selected.data(), keys, 0.1f, scores.data());
+        }, heads_per_chunk);
+      }
+    });
+    const double flops = 2.0 * kHeads * keys * (2 * kLatent + kRope) * kLayers;
+    std::printf("%5ld keys  median %7.3f ms  best %7.3f ms  %7.1f GFLOP/s  %5.1f%% of FMA peak\n",
+                static_cast<long>(keys), 1e3 * t.first, 1e3 * t.second, flops / t.first / 1e9,
+                100.0 * flops / t.first / peak);
+  }
+  return 0;
+}
