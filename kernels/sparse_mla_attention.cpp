@@ -121,9 +121,9 @@ HWY_INLINE void GroupScores(const MlaQueryHeads& heads, int64_t h0, const Latent
 
 template <int64_t kWidth>
 void ScoresForWidth(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n,
-                    float scale, float* scores) {
+                    int64_t begin, int64_t end, float scale, float* scores) {
   const int64_t full = heads.count - heads.count % kScoreHeads;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     for (int64_t h0 = 0; h0 < full; h0 += kScoreHeads)
       GroupScores<kScoreHeads, kWidth>(heads, h0, cache, selected, n, i, scale, scores);
     switch (heads.count - full) {
@@ -136,14 +136,14 @@ void ScoresForWidth(const MlaQueryHeads& heads, const LatentCache& cache, const 
 }
 
 // scores[h * n + i] = (Dot(q_latent[h], latent[selected[i]], c) + Dot(q_rope[h], k_rope[selected[i]], r)) *
-// scale for every head and key: the bits of SparseMlaHeads' per-head Dot calls. Key by key (each key's
+// scale for every head and i in [begin, end): the bits of per-head Dot calls. Key by key (each key's
 // 2.3 KiB read once, then from L1 for every group of heads), heads in groups of kScoreHeads.
 void ScoresImpl(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n,
-                float scale, float* scores) {
+                int64_t begin, int64_t end, float scale, float* scores) {
   if (cache.kv_lora_rank == kDeepSeekLatent) {
-    ScoresForWidth<kDeepSeekLatent>(heads, cache, selected, n, scale, scores);
+    ScoresForWidth<kDeepSeekLatent>(heads, cache, selected, n, begin, end, scale, scores);
   } else {
-    ScoresForWidth<0>(heads, cache, selected, n, scale, scores);
+    ScoresForWidth<0>(heads, cache, selected, n, begin, end, scale, scores);
   }
 }
 
@@ -157,20 +157,25 @@ HWY_EXPORT(WeightedLatentsFitImpl);
 HWY_EXPORT(ScoresImpl);
 HWY_EXPORT(ScoresFitImpl);
 
-void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
-                    float softmax_scale, float* scores) {
-  const int64_t c = cache.kv_lora_rank, r = cache.qk_rope_head_dim, count = heads.count;
+void SparseMlaScores(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
+                     int64_t begin, int64_t end, float softmax_scale, float* scores) {
+  const int64_t c = cache.kv_lora_rank, r = cache.qk_rope_head_dim;
   if (HWY_DYNAMIC_DISPATCH(ScoresFitImpl)(c, r)) {
-    HWY_DYNAMIC_DISPATCH(ScoresImpl)(heads, cache, selected, n_selected, softmax_scale, scores);
-  } else {
-    for (int64_t i = 0; i < n_selected; ++i) {
-      const float* latent = cache.latent + selected[i] * c;
-      const float* k_rope = cache.k_rope + selected[i] * r;
-      for (int64_t h = 0; h < count; ++h)
-        scores[h * n_selected + i] =
-            (Dot(heads.q_latent + h * c, latent, c) + Dot(heads.q_rope + h * heads.q_rope_stride, k_rope, r)) * softmax_scale;
-    }
+    HWY_DYNAMIC_DISPATCH(ScoresImpl)(heads, cache, selected, n_selected, begin, end, softmax_scale, scores);
+    return;
   }
+  for (int64_t i = begin; i < end; ++i) {
+    const float* latent = cache.latent + selected[i] * c;
+    const float* k_rope = cache.k_rope + selected[i] * r;
+    for (int64_t h = 0; h < heads.count; ++h)
+      scores[h * n_selected + i] =
+          (Dot(heads.q_latent + h * c, latent, c) + Dot(heads.q_rope + h * heads.q_rope_stride, k_rope, r)) * softmax_scale;
+  }
+}
+
+void SparseMlaAttendScored(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
+                           int64_t n_selected, float* scores) {
+  const int64_t c = cache.kv_lora_rank, count = heads.count;
   // Softmax per head in SIMD (exp_sum.h: a scalar std::exp per key and head was ~10% of the attention at
   // 2,048 keys); each weight becomes exp(score - max) / sum, as SparseMlaHead's Axpy took it.
   for (int64_t h = 0; h < count && n_selected > 0; ++h) {
@@ -187,6 +192,12 @@ void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const 
     const float* latent = cache.latent + selected[i] * c;
     for (int64_t h = 0; h < count; ++h) Axpy(scores[h * n_selected + i], latent, heads.out + h * c, c);
   }
+}
+
+void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
+                    float softmax_scale, float* scores) {
+  SparseMlaScores(heads, cache, selected, n_selected, 0, n_selected, softmax_scale, scores);
+  SparseMlaAttendScored(heads, cache, selected, n_selected, scores);
 }
 
 void SparseMlaHead(const float* q_latent, const float* q_rope, const LatentCache& cache, const int32_t* selected,

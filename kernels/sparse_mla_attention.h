@@ -39,4 +39,14 @@ struct MlaQueryHeads {
 void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
                     float softmax_scale, float* scores);
 
+// SparseMlaHeads in two parts, for a caller that splits the first over keys and the second over heads (a
+// decode query scores each key on the thread that just gathered it: MlaAttention), with the same bits.
+// SparseMlaScores: scores[h * n_selected + i] for i in [begin, end) and every head, scaled, not normalised.
+void SparseMlaScores(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
+                     int64_t begin, int64_t end, float softmax_scale, float* scores);
+// SparseMlaAttendScored: from all n_selected scores of each head (scores [count, n_selected], overwritten by
+// the softmax weights), heads.out.
+void SparseMlaAttendScored(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
+                           int64_t n_selected, float* scores);
+
 }  // namespace sieve::kernels

@@ -30,12 +30,20 @@ constexpr int64_t kGatherAhead = 8;
 // (tens of MiB per layer in a long prefill) page-faulted them in again in every layer, ~10% of a
 // 2,048-token prefill (docs/performance.md). Every element a call reads it first writes.
 struct Scratch {
-  std::vector<float> q, kv, o, latents, k_ropes, head_kv, head_k;
+  std::vector<float> q, kv, o, latents, k_ropes, scores, head_kv, head_k;
 };
 
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
   return scratch;
+}
+
+// Whether keys are the rows 0, 1, ... in order: a query's selection once renumbered, as the indexer's
+// top-k is ascending (kernels/top_k.h) and the dense selection is every causal position.
+bool IsRowOrder(const std::vector<int32_t>& keys) {
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (keys[i] != static_cast<int32_t>(i)) return false;
+  return true;
 }
 
 }  // namespace
@@ -159,10 +167,9 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
   for (int64_t s = 0; s < step.n_seqs(); ++s) {
     latents.resize(used[s] * c);
     k_ropes.resize(used[s] * rope_dim_);
-    // Over the pool: 2,048 keys x 2.3 KiB per layer at long context (one thread: 4% of a 32K DSA step).
     // A DSA selection is scattered over the context, so each entry is prefetched kGatherAhead rows before
     // it is read: without, the gather's cache misses were as many samples as the indexer at 32K with fp8 KV.
-    pool.ParallelFor(used[s], [&](int64_t r0, int64_t r1) {
+    const auto gather_rows = [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         if (r + kGatherAhead < r1) {
           const CacheSlot ahead = step.Slot(s, position_of[s][r + kGatherAhead]);
@@ -171,8 +178,15 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
         const CacheSlot slot = step.Slot(s, position_of[s][r]);
         cache.ReadLatent(cache_layer, slot.block, slot.slot, latents.data() + r * c, k_ropes.data() + r * rope_dim_);
       }
-    }, 64);
+    };
     const int64_t begin = step.seq_begin[s], end = step.seq_begin[s + 1];
+    if (!expanded[s] && end - begin == 1 && IsRowOrder(selected[begin])) {
+      AttendOneQuery(absorbed, begin, gather_rows, latents.data(), k_ropes.data(), selected[begin],
+                     q.data() + begin * heads * qk_dim, pool);
+      continue;
+    }
+    // Over the pool: 2,048 keys x 2.3 KiB per layer at long context (one thread: 4% of a 32K DSA step).
+    pool.ParallelFor(used[s], gather_rows, 64);
     const std::span<const std::vector<int32_t>> keys(selected.data() + begin, selected.data() + end);
     if (expanded[s]) {
       AttendExpanded(q.data() + begin * heads * qk_dim, latents.data(), k_ropes.data(), used[s], keys,
@@ -243,6 +257,35 @@ void MlaAttention::AttendAbsorbed(AbsorbedQueries& a, int64_t first_token, const
       i += count;
     }
   }, heads_per_chunk);
+}
+
+void MlaAttention::AttendOneQuery(AbsorbedQueries& a, int64_t token,
+                                  const std::function<void(int64_t, int64_t)>& gather_rows, const float* latents,
+                                  const float* k_ropes, const std::vector<int32_t>& keys, const float* q,
+                                  kernels::ThreadPool& pool) const {
+  const int64_t heads = n_heads_, c = kv_lora_rank_, qk_dim = nope_dim_ + rope_dim_;
+  const int64_t n = static_cast<int64_t>(keys.size()), row = a.index[token] * heads;
+  const kernels::LatentCache view{latents, k_ropes, c, rope_dim_};
+  const auto query_heads = [&](int64_t h0, int64_t h1) {
+    return kernels::MlaQueryHeads{.q_latent = a.q_latent.data() + (row + h0) * c,
+                                  .q_rope = q + h0 * qk_dim + nope_dim_,
+                                  .q_rope_stride = qk_dim,
+                                  .out = a.o_latent.data() + (row + h0) * c,
+                                  .count = h1 - h0};
+  };
+  std::vector<float>& scores = ThreadScratch().scores;  // [heads, n]
+  scores.resize(heads * n);
+  // Rows are keys in order (one query selects every gathered row), so a run's scores read the latents the
+  // same thread has just written: 2,048 x 2.3 KiB per layer at long context, which split by heads every
+  // thread read whole, half of it from the other core's cache.
+  pool.ParallelFor(n, [&](int64_t r0, int64_t r1) {
+    gather_rows(r0, r1);
+    kernels::SparseMlaScores(query_heads(0, heads), view, keys.data(), n, r0, r1, rope_.mla_softmax_scale(),
+                             scores.data());
+  }, 64);
+  pool.ParallelFor(heads, [&](int64_t h0, int64_t h1) {
+    kernels::SparseMlaAttendScored(query_heads(h0, h1), view, keys.data(), n, scores.data() + h0 * n);
+  }, std::max<int64_t>(1, heads / pool.num_threads()));
 }
 
 void MlaAttention::AttendExpanded(const float* q, const float* latents, const float* k_ropes, int64_t n_keys,

@@ -6,6 +6,7 @@
 // needs fewer FLOPs (model/mla_form.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -46,6 +47,13 @@ class MlaAttention {
   // k_ropes [keys, rope]: the gathered cache rows `keys` index; q: the sequence's rows of q.
   void AttendAbsorbed(AbsorbedQueries& a, int64_t first_token, const float* latents, const float* k_ropes,
                       std::span<const std::vector<int32_t>> keys, const float* q, kernels::ThreadPool& pool) const;
+  // A sequence of one query (a decode step), absorbed: `gather_rows(r0, r1)` writes rows [r0, r1) of
+  // latents / k_ropes; each thread gathers a run of rows and scores them for every head while they are in
+  // its caches, then the heads' softmax and weighted sums run over the pool. `keys`: the query's rows (all
+  // of them), in order.
+  void AttendOneQuery(AbsorbedQueries& a, int64_t token, const std::function<void(int64_t, int64_t)>& gather_rows,
+                      const float* latents, const float* k_ropes, const std::vector<int32_t>& keys, const float* q,
+                      kernels::ThreadPool& pool) const;
   // One sequence's rows, expanded: o [queries, heads, v_head_dim] from q [queries, heads, nope | rope].
   void AttendExpanded(const float* q, const float* latents, const float* k_ropes, int64_t n_keys,
                       std::span<const std::vector<int32_t>> keys, float* o, kernels::ThreadPool& pool) const;
