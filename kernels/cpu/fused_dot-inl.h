@@ -227,15 +227,15 @@ void PrefetchTile(const WeightMatrix& w, int64_t r) {
     for (int64_t o = 0; o < bytes; o += 64) hwy::Prefetch(row + o);  // one per cache line
 }
 
-// Whether rows [r, r + kFusedRows) of w hold an FP8 NaN code, which the fused kernel does not decode: the
-// caller then decodes the tile (DecodeE4m3Codes handles NaN) and gets the same bits otherwise. With a memo,
-// from the memo's groups (scanned whole, every column, the first time any view reads them); without, by
-// scanning the tile's own bytes.
-bool TileHasNan(const WeightMatrix& w, int64_t r) {
+// Whether rows [r0, r1) of w hold an FP8 NaN code, which the kernels that decode codes in registers
+// (E4m3CodeLanes) do not decode: the caller then takes a decoding path (DecodeE4m3Codes / DecodeE4m3Lanes
+// handle NaN) that gives the same bits otherwise. With a memo, from the memo's groups (scanned whole, every
+// column, the first time any view reads them); without, by scanning the view's own bytes of those rows.
+bool RowsHaveNan(const WeightMatrix& w, int64_t r0, int64_t r1) {
   if (w.dtype != DType::kF8E4M3) return false;
   if (const Fp8NanMemo* memo = w.nan_memo) {
-    const int64_t last = memo->GroupOf(w.row_begin + r + kFusedRows - 1);
-    for (int64_t g = memo->GroupOf(w.row_begin + r); g <= last; ++g) {
+    const int64_t last = memo->GroupOf(w.row_begin + r1 - 1);
+    for (int64_t g = memo->GroupOf(w.row_begin + r0); g <= last; ++g) {
       Fp8NanMemo::State state = memo->Get(g);
       if (state == Fp8NanMemo::kUnknown) {
         state = HasE4m3Nan(memo->GroupCodes(g), memo->GroupSize(g)) ? Fp8NanMemo::kHasNan : Fp8NanMemo::kClean;
@@ -245,10 +245,13 @@ bool TileHasNan(const WeightMatrix& w, int64_t r) {
     }
     return false;
   }
-  for (int64_t k = 0; k < kFusedRows; ++k)
-    if (HasE4m3Nan(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols)) return true;
+  for (int64_t r = r0; r < r1; ++r)
+    if (HasE4m3Nan(reinterpret_cast<const uint8_t*>(w.RowBytes(r)), w.cols)) return true;
   return false;
 }
+
+// Whether the tile of rows [r, r + kFusedRows) holds an FP8 NaN code (RowsHaveNan).
+bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r + kFusedRows); }
 
 // The kFusedRows rows r.. of w against T <= kFusedTokens token rows x[t] (CanFuse(w), !TileHasNan(w, r);
 // for FP8, x times kFp8ActivationScale) into out[t][0, kFusedRows). The caller prefetches (PrefetchTile),

@@ -334,26 +334,38 @@ void TransposedByRows(const WeightMatrix& w, const float* x, int64_t n, int64_t 
   }
 }
 
-// Output vectors accumulated in registers at once: four (64 columns on AVX-512) give four independent
-// FMA chains per row against the FMA latency, and each row's part is one cache line of FP8 codes.
+// Output vectors accumulated in registers at once, per token of a pass: with kTransposedTokens tokens,
+// four (64 columns on AVX-512: 16 accumulators); a call whose products all have fewer tokens takes one
+// token per pass and 16 vectors (256 columns on AVX-512: each row's part four consecutive cache lines of
+// FP8 codes). Groups of 4 vectors read one cache line per row 512 bytes apart, a stream the prefetchers
+// followed poorly: the absorbed kv_b products ran at ~10 GB/s in batch-1 decode (5.9% of its samples).
 constexpr int64_t kTransposedVectors = 4;
+constexpr int64_t kTransposedVectorsOneToken = 16;
 
 // Weight vectors of the transposed product read in place, with the bits DecodeRange writes. Segment(r)
 // prepares rows from r on and returns where they end (the end of r's row block for FP8); then
 // Lanes(df, r, v) = W[r, c + v * lanes .. + lanes) for the group of vectors starting at view column c.
+// kCodesOnly: rows without NaN codes whose block scales times 2^120 are finite, decoded as the fused GEMV
+// does (E4m3CodeLanes: code * 2^-120, exact) times scale * 2^120, one rounding of code * scale as
+// DecodeE4m3Lanes makes it, in 4 operations instead of 8.
+template <bool kCodesOnly>
 struct TransposedFp8 {
   const WeightMatrix& w;
-  const uint8_t* col;                    // column c of row 0
-  int64_t block[kTransposedVectors];     // column block of each vector
-  float scale[kTransposedVectors];       // each vector's block scale in the current row block
+  const uint8_t* col;                            // column c of row 0
+  int64_t vectors;                               // of the group
+  int64_t block[kTransposedVectorsOneToken];     // column block of each vector
+  float scale[kTransposedVectorsOneToken];       // each vector's block scale in the current row block (times 2^120: kCodesOnly)
   int64_t Segment(int64_t r) {
     const int64_t row_block = (w.row_begin + r) / w.block_rows;
-    for (int64_t v = 0; v < kTransposedVectors; ++v) scale[v] = w.scale_inv[row_block * w.scale_cols + block[v]];
+    for (int64_t v = 0; v < vectors; ++v)
+      scale[v] = w.scale_inv[row_block * w.scale_cols + block[v]] * (kCodesOnly ? kE4m3Unbias : 1.0f);
     return std::min(w.rows, (row_block + 1) * w.block_rows - w.row_begin);
   }
   template <class D>
   HWY_INLINE hn::Vec<D> Lanes(D df, int64_t r, int64_t v) const {
-    return DecodeE4m3Lanes(df, col + r * w.pitch() + v * hn::Lanes(df), hn::Set(df, scale[v]));
+    const uint8_t* codes = col + r * w.pitch() + v * hn::Lanes(df);
+    if constexpr (kCodesOnly) return hn::Mul(E4m3CodeLanes(df, codes), hn::Set(df, scale[v]));
+    return DecodeE4m3Lanes(df, codes, hn::Set(df, scale[v]));
   }
 };
 struct TransposedBf16 {
@@ -390,7 +402,7 @@ HWY_INLINE void TransposedTokens(Weights& weights, int64_t first, const float* x
     for (int64_t v = 0; v < kVectors; ++v) acc[t][v] = hn::Zero(df);
   for (int64_t r = 0; r < rows;) {
     for (const int64_t end = weights.Segment(r); r < end; ++r) {
-      HWY_UNROLL(4) for (int64_t v = 0; v < kVectors; ++v) {
+      HWY_UNROLL(16) for (int64_t v = 0; v < kVectors; ++v) {  // whole: the accumulators stay in registers
         const auto w = weights.Lanes(df, r, first + v);
         HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) acc[t][v] = hn::MulAdd(hn::Set(df, x[(t0 + t) * rows + r]), w, acc[t][v]);
       }
@@ -410,29 +422,44 @@ HWY_INLINE void TransposedInRegisters(Weights weights, int64_t first, const floa
   for (; t < n; ++t) TransposedTokens<1, kVectors>(weights, first, x, t, rows, y, y_pitch);
 }
 
-// Columns [c, c + vectors * lanes) (vectors <= kTransposedVectors) of the transposed product in
-// registers; false, with nothing written, for an F16 matrix or an FP8 vector that straddles two column
-// blocks (it would need two scales), which TransposedByRows handles.
+// Columns [c, c + vectors * lanes) (vectors <= group_vectors: kTransposedVectors, or
+// kTransposedVectorsOneToken when n < kTransposedTokens) of the transposed product in registers; false,
+// with nothing written, for an F16 matrix or an FP8 vector that straddles two column blocks (it would need
+// two scales), which TransposedByRows handles.
 template <class D>
-bool TransposedGroup(D df, const WeightMatrix& w, const float* x, int64_t n, int64_t c, int64_t vectors, float* y) {
+bool TransposedGroup(D df, const WeightMatrix& w, const float* x, int64_t n, int64_t c, int64_t vectors,
+                     int64_t group_vectors, float* y) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   const auto run = [&](const auto& weights) {
-    if (vectors == kTransposedVectors) {
+    if (vectors == kTransposedVectorsOneToken && group_vectors == kTransposedVectorsOneToken) {
+      auto own = weights;  // Segment updates the scales
+      for (int64_t t = 0; t < n; ++t) TransposedTokens<1, kTransposedVectorsOneToken>(own, 0, x, t, w.rows, y + c, w.cols);
+    } else if (vectors == kTransposedVectors) {
       TransposedInRegisters<kTransposedVectors>(weights, 0, x, n, w.rows, y + c, w.cols);
     } else {
-      for (int64_t v = 0; v < vectors; ++v) TransposedInRegisters<1>(weights, v, x, n, w.rows, y + c, w.cols);
+      int64_t v = 0;
+      for (; v + kTransposedVectors <= vectors; v += kTransposedVectors)
+        TransposedInRegisters<kTransposedVectors>(weights, v, x, n, w.rows, y + c, w.cols);
+      for (; v < vectors; ++v) TransposedInRegisters<1>(weights, v, x, n, w.rows, y + c, w.cols);
     }
     return true;
   };
   switch (w.dtype) {
     case DType::kF8E4M3: {
-      TransposedFp8 weights{w, reinterpret_cast<const uint8_t*>(w.RowBytes(0)) + c, {}, {}};
+      TransposedFp8<true> codes{w, reinterpret_cast<const uint8_t*>(w.RowBytes(0)) + c, vectors, {}, {}};
       for (int64_t v = 0; v < vectors; ++v) {
         const int64_t first = w.col_begin + c + v * lanes;
-        weights.block[v] = first / w.block_cols;
-        if ((first + lanes - 1) / w.block_cols != weights.block[v]) return false;
+        codes.block[v] = first / w.block_cols;
+        if ((first + lanes - 1) / w.block_cols != codes.block[v]) return false;
       }
-      return run(weights);
+      bool codes_only = !RowsHaveNan(w, 0, w.rows);
+      for (int64_t b = w.row_begin / w.block_rows; codes_only && b * w.block_rows < w.row_begin + w.rows; ++b)
+        for (int64_t v = 0; v < vectors; ++v)
+          codes_only = codes_only && std::isfinite(w.scale_inv[b * w.scale_cols + codes.block[v]] * kE4m3Unbias);
+      if (codes_only) return run(codes);
+      TransposedFp8<false> decoded{w, codes.col, vectors, {}, {}};
+      std::copy_n(codes.block, vectors, decoded.block);
+      return run(decoded);
     }
     case DType::kBF16: return run(TransposedBf16{reinterpret_cast<const uint16_t*>(w.RowBytes(0)) + c, w.pitch(), w.rows});
     case DType::kF32: return run(TransposedF32{reinterpret_cast<const float*>(w.RowBytes(0)) + c, w.pitch(), w.rows});
@@ -440,16 +467,20 @@ bool TransposedGroup(D df, const WeightMatrix& w, const float* x, int64_t n, int
   }
 }
 
-// Each product's columns are cut into groups of kTransposedVectors vectors from column 0 (the last group
-// ends with the columns past the last full vector, AxpyImpl's scalar tail), numbered product after product,
-// and a ParallelFor hands out whole groups; every column sums its rows in order. So the bits depend neither
-// on the thread count nor on the other products. Decode multiplies q by 16 per-head slices of kv_b_proj
+// Each product's columns are cut into groups of kTransposedVectors vectors (kTransposedVectorsOneToken
+// when every product has fewer than kTransposedTokens tokens) from column 0 (the last group ends with the
+// columns past the last full vector, AxpyImpl's scalar tail), numbered product after product, and a
+// ParallelFor hands out whole groups; every column sums its rows in order. So the bits depend neither on
+// the thread count, nor on the other products, nor on the group width. Decode multiplies q by 16 per-head slices of kv_b_proj
 // per layer; decoding each row into a buffer for a 64-column AXPY was ~10% of a decode step's samples
 // (docs/performance.md, round 3). Products must have 0 < n < kMinGemmTokens.
 void MatmulTransposedManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& pool) {
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t group_cols = kTransposedVectors * lanes;
+  bool one_token = true;
+  for (int64_t j = 0; j < count; ++j) one_token = one_token && products[j].n < kTransposedTokens;
+  const int64_t group_vectors = one_token ? kTransposedVectorsOneToken : kTransposedVectors;
+  const int64_t group_cols = group_vectors * lanes;
   thread_local std::vector<int64_t> first_group_storage;  // as in MatmulManyImpl: product j has groups [first[j], first[j + 1])
   std::vector<int64_t>& first = first_group_storage;
   first.assign(1, 0);
@@ -468,7 +499,8 @@ void MatmulTransposedManyImpl(const MatmulProduct* products, int64_t count, Thre
       const WeightMatrix& w = *p.w;
       const int64_t c = (g - first[j]) * group_cols, end = std::min(w.cols, c + group_cols);
       const int64_t vectors = (end - c) / lanes, full = c + vectors * lanes;
-      if (vectors > 0 && !TransposedGroup(df, w, p.x, p.n, c, vectors, p.y)) TransposedByRows(w, p.x, p.n, c, full, p.y, row.data());
+      if (vectors > 0 && !TransposedGroup(df, w, p.x, p.n, c, vectors, group_vectors, p.y))
+        TransposedByRows(w, p.x, p.n, c, full, p.y, row.data());
       if (full < end) TransposedByRows(w, p.x, p.n, full, end, p.y, row.data());
     }
   });
