@@ -60,12 +60,15 @@ int64_t Next(uint64_t job) { return static_cast<int64_t>(job & 0xffff); }
 constexpr int64_t kChunksPerThread = 4;
 constexpr int64_t kMaxChunks = 4096;
 
-// How long an idle thread polls before it sleeps: about the serial gaps between a decode step's
-// ParallelFor calls (norms, RoPE, routing: a few microseconds). Longer spins cost more than they save
-// when other processes share the cores: each spinning thread spends CPU time the scheduler then takes
-// from our working threads (bench latency at load average 5 on 2 cores, decode ms/step over two rounds:
-// 100 us 59-112, 30 us 60-68, 10 us 49-78, 0 us 50-59).
-constexpr auto kSpin = std::chrono::microseconds(10);
+// How long an idle thread polls before it sleeps: longer than most serial gaps between a decode step's
+// ParallelFor calls (norms, RoPE, routing, sampling). At 10 us a batch-1 step on `small` made ~134 futex
+// calls (a park, then a wake that costs the caller a syscall and leaves the late worker's chunks to it),
+// at 50 us ~16, and the step ran 0.4-1 ms faster in 6 of 7 interleaved pairs on a quiet machine
+// (docs/performance.md, round 13). Longer spins cost more than they save when other processes share the
+// cores: each spinning thread spends CPU time the scheduler then takes from our working threads (bench
+// latency at load average 5 on 2 cores, decode ms/step over two rounds: 100 us 59-112, 30 us 60-68,
+// 10 us 49-78, 0 us 50-59).
+constexpr auto kSpin = std::chrono::microseconds(50);
 
 void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
