@@ -20,19 +20,20 @@ namespace hn = hwy::HWY_NAMESPACE;
 // loaded once for 4 heads.
 constexpr int64_t kSumHeads = 4, kSumVectors = 4;
 
-// out[h] = sum over i of p[h * n + i] * latent[selected[i]] for h < count, c a whole number of vectors:
-// per output element one MulAdd per key in key order from +0, the chain of roundings Axpy(p, latent, out)
-// key after key makes from a zeroed out, kept in registers over all keys instead of stored and reloaded
-// per key and head (at 2,048 keys the Axpy calls were ~8% of a 32K DSA decode step's samples).
+// out[h][col_begin, col_end) = sum over i of p[h * n + i] * latent[selected[i]][...] for h < count (rows
+// of out and latent c floats apart), c and col_begin whole numbers of vectors: per output element one
+// MulAdd per key in key order from +0, the chain of roundings Axpy(p, latent, out) key after key makes
+// from a zeroed out, kept in registers over all keys instead of stored and reloaded per key and head (at
+// 2,048 keys the Axpy calls were ~8% of a 32K DSA decode step's samples).
 void WeightedLatentsImpl(const float* p, const float* latent, int64_t c, const int32_t* selected, int64_t n,
-                         int64_t count, float* out) {
+                         int64_t count, int64_t col_begin, int64_t col_end, float* out) {
   const hn::ScalableTag<float> df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   using V = hn::Vec<decltype(df)>;
   // Column slices outer, head groups inner: a slice of every selected latent (2,048 x 256 B with AVX-512)
   // fits L2, so the head groups after the first read it from there.
-  for (int64_t v0 = 0; v0 < c; v0 += kSumVectors * lanes) {
-    const int64_t vectors = std::min(kSumVectors, (c - v0) / lanes);
+  for (int64_t v0 = col_begin; v0 < col_end; v0 += kSumVectors * lanes) {
+    const int64_t vectors = std::min(kSumVectors, (col_end - v0) / lanes);
     for (int64_t h0 = 0; h0 < count; h0 += kSumHeads) {
       const int64_t heads = std::min(kSumHeads, count - h0);
       V acc[kSumHeads][kSumVectors];
@@ -173,25 +174,37 @@ void SparseMlaScores(const MlaQueryHeads& heads, const LatentCache& cache, const
   }
 }
 
-void SparseMlaAttendScored(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
-                           int64_t n_selected, float* scores) {
-  const int64_t c = cache.kv_lora_rank, count = heads.count;
-  // Softmax per head in SIMD (exp_sum.h: a scalar std::exp per key and head was ~10% of the attention at
-  // 2,048 keys); each weight becomes exp(score - max) / sum, as SparseMlaHead's Axpy took it.
+void SparseMlaSoftmax(float* scores, int64_t count, int64_t n_selected) {
+  // In SIMD (exp_sum.h: a scalar std::exp per key and head was ~10% of the attention at 2,048 keys); each
+  // weight becomes exp(score - max) / sum, as SparseMlaHead's Axpy took it.
   for (int64_t h = 0; h < count && n_selected > 0; ++h) {
     float* p = scores + h * n_selected;
     const float sum = ExpShiftedSum(p, n_selected, MaxOf(p, n_selected), 1.0f);
     for (int64_t i = 0; i < n_selected; ++i) p[i] /= sum;
   }
+}
+
+void SparseMlaWeightedSum(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
+                          int64_t n_selected, const float* p, int64_t col_begin, int64_t col_end) {
+  const int64_t c = cache.kv_lora_rank, count = heads.count;
   if (HWY_DYNAMIC_DISPATCH(WeightedLatentsFitImpl)(c)) {
-    HWY_DYNAMIC_DISPATCH(WeightedLatentsImpl)(scores, cache.latent, c, selected, n_selected, count, heads.out);
+    HWY_DYNAMIC_DISPATCH(WeightedLatentsImpl)(p, cache.latent, c, selected, n_selected, count, col_begin, col_end,
+                                              heads.out);
     return;
   }
-  std::fill(heads.out, heads.out + count * c, 0.0f);
+  // Axpy over the columns: col_begin on a whole vector, so each column is in the same (vector or scalar
+  // tail) part of Axpy as in a call over the whole row.
+  for (int64_t h = 0; h < count; ++h) std::fill(heads.out + h * c + col_begin, heads.out + h * c + col_end, 0.0f);
   for (int64_t i = 0; i < n_selected; ++i) {
-    const float* latent = cache.latent + selected[i] * c;
-    for (int64_t h = 0; h < count; ++h) Axpy(scores[h * n_selected + i], latent, heads.out + h * c, c);
+    const float* latent = cache.latent + selected[i] * c + col_begin;
+    for (int64_t h = 0; h < count; ++h) Axpy(p[h * n_selected + i], latent, heads.out + h * c + col_begin, col_end - col_begin);
   }
+}
+
+void SparseMlaAttendScored(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
+                           int64_t n_selected, float* scores) {
+  SparseMlaSoftmax(scores, heads.count, n_selected);
+  SparseMlaWeightedSum(heads, cache, selected, n_selected, scores, 0, cache.kv_lora_rank);
 }
 
 void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,

@@ -45,8 +45,15 @@ void SparseMlaHeads(const MlaQueryHeads& heads, const LatentCache& cache, const 
 void SparseMlaScores(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected, int64_t n_selected,
                      int64_t begin, int64_t end, float softmax_scale, float* scores);
 // SparseMlaAttendScored: from all n_selected scores of each head (scores [count, n_selected], overwritten by
-// the softmax weights), heads.out.
+// the softmax weights), heads.out; it is SparseMlaSoftmax, then SparseMlaWeightedSum over all columns.
 void SparseMlaAttendScored(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
                            int64_t n_selected, float* scores);
+// Each of `count` rows of n_selected scores [count, n_selected] becomes its softmax weights, in place.
+void SparseMlaSoftmax(float* scores, int64_t count, int64_t n_selected);
+// Columns [col_begin, col_end) of heads.out from the weights p [heads.count, n_selected]: col_begin a
+// multiple of 16 (a whole number of vectors on every target), so any split of the columns gives the bits
+// of one call over all of them.
+void SparseMlaWeightedSum(const MlaQueryHeads& heads, const LatentCache& cache, const int32_t* selected,
+                          int64_t n_selected, const float* p, int64_t col_begin, int64_t col_end);
 
 }  // namespace sieve::kernels

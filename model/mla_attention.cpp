@@ -277,15 +277,19 @@ void MlaAttention::AttendOneQuery(AbsorbedQueries& a, int64_t token,
   scores.resize(heads * n);
   // Rows are keys in order (one query selects every gathered row), so a run's scores read the latents the
   // same thread has just written: 2,048 x 2.3 KiB per layer at long context, which split by heads every
-  // thread read whole, half of it from the other core's cache.
+  // thread read whole, half of it from the other core's cache. (SparseMlaAttendScored in three pool jobs.)
   pool.ParallelFor(n, [&](int64_t r0, int64_t r1) {
     gather_rows(r0, r1);
     kernels::SparseMlaScores(query_heads(0, heads), view, keys.data(), n, r0, r1, rope_.mla_softmax_scale(),
                              scores.data());
   }, 64);
-  pool.ParallelFor(heads, [&](int64_t h0, int64_t h1) {
-    kernels::SparseMlaAttendScored(query_heads(h0, h1), view, keys.data(), n, scores.data() + h0 * n);
-  }, std::max<int64_t>(1, heads / pool.num_threads()));
+  pool.ParallelFor(heads, [&](int64_t h0, int64_t h1) { kernels::SparseMlaSoftmax(scores.data() + h0 * n, h1 - h0, n); },
+                   std::max<int64_t>(1, heads / pool.num_threads()));
+  // The weighted sums split by columns (runs of 64, on whole vectors), so each thread reads its part of
+  // every key rather than every key whole.
+  pool.ParallelFor(c, [&](int64_t c0, int64_t c1) {
+    kernels::SparseMlaWeightedSum(query_heads(0, heads), view, keys.data(), n, scores.data(), c0, c1);
+  }, 64);
 }
 
 void MlaAttention::AttendExpanded(const float* q, const float* latents, const float* k_ropes, int64_t n_keys,

@@ -49,7 +49,7 @@ class MlaAttention {
                       std::span<const std::vector<int32_t>> keys, const float* q, kernels::ThreadPool& pool) const;
   // A sequence of one query (a decode step), absorbed: `gather_rows(r0, r1)` writes rows [r0, r1) of
   // latents / k_ropes; each thread gathers a run of rows and scores them for every head while they are in
-  // its caches, then the heads' softmax and weighted sums run over the pool. `keys`: the query's rows (all
+  // its caches, then the heads' softmax and the weighted sums (split by columns) run over the pool. `keys`: the query's rows (all
   // of them), in order.
   void AttendOneQuery(AbsorbedQueries& a, int64_t token, const std::function<void(int64_t, int64_t)>& gather_rows,
                       const float* latents, const float* k_ropes, const std::vector<int32_t>& keys, const float* q,

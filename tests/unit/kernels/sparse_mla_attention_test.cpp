@@ -134,6 +134,16 @@ void ExpectPerHeadBits(int64_t c, int64_t r, int64_t heads) {
     for (int64_t i = 0; i < n; ++i) Axpy(p[i] / sum, latent.data() + selected[i] * c, want.data() + h * c, c);
   }
   EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << c << " x " << heads << " heads";
+  // The same from the two parts, the weighted sum in column runs of 16 (MlaAttention splits it by columns).
+  std::vector<float> parts(heads * c);
+  MlaQueryHeads parts_query = query;
+  parts_query.out = parts.data();
+  SparseMlaScores(parts_query, {latent.data(), k_rope.data(), c, r}, selected.data(), n, 0, n, scale, scores.data());
+  SparseMlaSoftmax(scores.data(), heads, n);
+  for (int64_t c0 = 0; c0 < c; c0 += 16)
+    SparseMlaWeightedSum(parts_query, {latent.data(), k_rope.data(), c, r}, selected.data(), n, scores.data(), c0,
+                         std::min(c, c0 + 16));
+  EXPECT_EQ(std::memcmp(parts.data(), want.data(), parts.size() * sizeof(float)), 0) << c << " x " << heads << " heads";
   latent[selected[1] * c + 5] += 1.0f;  // negative control: a selected latent moves the output
   std::vector<float> moved(heads * c);
   MlaQueryHeads moved_query = query;
@@ -146,9 +156,10 @@ void ExpectPerHeadBits(int64_t c, int64_t r, int64_t heads) {
 // of whole groups of 4 vectors the scores run for 4 heads per key load (a fixed-size loop at DeepSeek's
 // width 512): both must keep the bits of the per-head form, for a partial group of 1, 2 or 3 heads too.
 // The `small` / real widths (512, 64) take both blocked paths on every target; (64, 8) leaves the scores
-// on Dot calls on the wider targets and takes the runtime-width loop on the scalar one.
+// on Dot calls on the wider targets and takes the runtime-width loop on the scalar one; (40, 8) leaves the
+// weighted sum on Axpy calls on AVX-512, whose last run of columns ends in Axpy's scalar tail.
 TEST_P(SparseMlaOnEachTarget, WeightedSumInRegistersEqualsAxpyPerKey) {
-  for (const auto& [c, r] : {std::pair<int64_t, int64_t>{64, 8}, {512, 64}})
+  for (const auto& [c, r] : {std::pair<int64_t, int64_t>{64, 8}, {40, 8}, {512, 64}})
     for (const int64_t heads : {5, 6, 7}) ExpectPerHeadBits(c, r, heads);
 }
 
