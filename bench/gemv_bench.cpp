@@ -8,7 +8,6 @@
 // and the same matrices 16 to a MatmulMany call (one round trip per 16 matrices). Batched decode: 16 token
 // rows against L2-resident FP8 and BF16 matrices, in GFLOP/s against the FMA probe (compute-bound there).
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "bench/model_like_weights.h"
+#include "bench/timed_runs.h"
 #include "kernels/machine_limits.h"
 #include "kernels/matmul.h"
 
@@ -24,17 +24,7 @@ namespace {
 using namespace sieve;
 
 // Median seconds of `runs` calls of fn after one warm-up call.
-double MedianSeconds(int runs, const std::function<void()>& fn) {
-  std::vector<double> secs;
-  for (int r = 0; r <= runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    if (r > 0) secs.push_back(dt.count());
-  }
-  std::sort(secs.begin(), secs.end());
-  return secs[secs.size() / 2];
-}
+double MedianSeconds(int runs, const std::function<void()>& fn) { return bench::TimeRuns(runs, fn, 1).median; }
 
 }  // namespace
 

@@ -6,7 +6,6 @@
 //   index_score_bench [--threads N] [--runs 7] [--context 32768]
 // Prints per layout: median and best ms per step (8 layers), GFLOP/s and the fraction of its peak.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/timed_runs.h"
 #include "kernels/index_score.h"
 #include "kernels/machine_limits.h"
 #include "model/paged_kv_cache.h"
@@ -22,18 +22,6 @@ namespace {
 
 using namespace sieve;
 constexpr int64_t kLayers = 8, kHeads = 64, kHeadDim = 128, kBlockSize = 64;
-
-// Median and best seconds of `runs` calls of fn.
-std::pair<double, double> Time(int runs, const std::function<void()>& fn) {
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return {t[t.size() / 2], t[0]};
-}
 
 }  // namespace
 
@@ -68,10 +56,10 @@ int main(int argc, char** argv) {
   for (auto* v : {&q, &w, &keys})
     for (float& f : *v) f = normal(rng);
   const double flops = 2.0 * kHeads * kHeadDim * context * kLayers;
-  auto report = [&](const char* name, std::pair<double, double> t, bool bf16_dot) {
+  auto report = [&](const char* name, bench::RunTimes t, bool bf16_dot) {
     const double limit = bf16_dot ? dot_peak : peak;
-    std::printf("%-22s median %8.2f ms  best %8.2f ms  %7.1f GFLOP/s  %5.1f%% of %s peak\n", name, 1e3 * t.first,
-                1e3 * t.second, flops / t.first / 1e9, 100.0 * flops / t.first / limit, bf16_dot ? "bf16 dot" : "FMA");
+    std::printf("%-22s median %8.2f ms  best %8.2f ms  %7.1f GFLOP/s  %5.1f%% of %s peak\n", name, 1e3 * t.median,
+                1e3 * t.best, flops / t.median / 1e9, 100.0 * flops / t.median / limit, bf16_dot ? "bf16 dot" : "FMA");
   };
   // Scores every layer's keys over the pool, as a decode step splits them.
   auto score_layers = [&](const std::function<kernels::IndexKeyRows(int64_t layer)>& rows_of) {
@@ -85,7 +73,7 @@ int main(int argc, char** argv) {
 
   std::vector<const uint8_t*> contiguous(kLayers);
   for (int64_t l = 0; l < kLayers; ++l) contiguous[l] = reinterpret_cast<const uint8_t*>(&keys[l * context * kHeadDim]);
-  report("fp32, contiguous", Time(runs, [&] {
+  report("fp32, contiguous", bench::TimeRuns(runs, [&] {
     score_layers([&](int64_t l) {
       return kernels::IndexKeyRows{&contiguous[l], context, {kernels::IndexKeyType::kF32, kHeadDim * 4, 0}};
     });
@@ -105,16 +93,16 @@ int main(int argc, char** argv) {
       });
     };
     if (dtype == model::KvCacheDtype::kF32) {
-      report("fp32, in the KV cache", Time(runs, run), false);
+      report("fp32, in the KV cache", bench::TimeRuns(runs, run), false);
       continue;
     }
     // fp8 keys: each kernel (same bits) against its own limit; kAuto picks the faster (machine_limits.h).
     if (dot_peak > 0) {
       kernels::SetFp8IndexKernel(kernels::Fp8IndexKernel::kBf16Dot);
-      report("fp8, bf16 dot kernel", Time(runs, run), true);
+      report("fp8, bf16 dot kernel", bench::TimeRuns(runs, run), true);
     }
     kernels::SetFp8IndexKernel(kernels::Fp8IndexKernel::kFma);
-    report("fp8, FMA kernel", Time(runs, run), false);
+    report("fp8, FMA kernel", bench::TimeRuns(runs, run), false);
     kernels::SetFp8IndexKernel(kernels::Fp8IndexKernel::kAuto);
     std::printf("fp8 keys run the %s kernel here\n", dot_peak > 0 && kernels::Bf16DotOutrunsFma() ? "bf16 dot" : "FMA");
   }

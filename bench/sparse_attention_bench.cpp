@@ -9,7 +9,6 @@
 // Prints per key count: median and best ms per step (8 layers), GFLOP/s (2 per multiply-add of the scores
 // and the weighted sum) and the fraction of the FMA peak.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/timed_runs.h"
 #include "kernels/machine_limits.h"
 #include "kernels/sparse_mla_attention.h"
 #include "kernels/thread_pool.h"
@@ -27,18 +27,6 @@ namespace {
 
 using namespace sieve;
 constexpr int64_t kLayers = 8, kHeads = 16, kLatent = 512, kRope = 64;
-
-// Median and best seconds of `runs` calls of fn.
-std::pair<double, double> Time(int runs, const std::function<void()>& fn) {
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return {t[t.size() / 2], t[0]};
-}
 
 }  // namespace
 
@@ -77,7 +65,7 @@ int main(int argc, char** argv) {
     std::vector<int32_t> selected(keys);
     std::iota(selected.begin(), selected.end(), 0);  // the gathered buffer's rows in order, as a decode step has them
     const int64_t heads_per_chunk = std::max<int64_t>(1, kHeads / pool.num_threads());
-    const auto t = Time(runs, [&] {
+    const bench::RunTimes t = bench::TimeRuns(runs, [&] {
       for (int64_t l = 0; l < kLayers; ++l) {
         const kernels::LatentCache cache{latents.data(), ropes.data(), kLatent, kRope};
         pool.ParallelFor(kHeads, [&](int64_t h0, int64_t h1) {
@@ -90,8 +78,8 @@ int main(int argc, char** argv) {
     });
     const double flops = 2.0 * kHeads * keys * (2 * kLatent + kRope) * kLayers;
     std::printf("%5ld keys  median %7.3f ms  best %7.3f ms  %7.1f GFLOP/s  %5.1f%% of FMA peak\n",
-                static_cast<long>(keys), 1e3 * t.first, 1e3 * t.second, flops / t.first / 1e9,
-                100.0 * flops / t.first / peak);
+                static_cast<long>(keys), 1e3 * t.median, 1e3 * t.best, flops / t.median / 1e9,
+                100.0 * flops / t.median / peak);
   }
   return 0;
 }
