@@ -3,6 +3,7 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/sparse_mla_attention.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Heads and output vectors accumulated in registers at once: 4 x 4 = 16 accumulators, each latent vector
 // loaded once for 4 heads.
 constexpr int64_t kSumHeads = 4, kSumVectors = 4;
+constexpr int64_t kSumPrefetchKeys = 8;
 
 // out[h][col_begin, col_end) = sum over i of p[h * n + i] * latent[selected[i]][...] for h < count (rows
 // of out and latent c floats apart), c and col_begin whole numbers of vectors: per output element one
@@ -41,6 +43,10 @@ void WeightedLatentsImpl(const float* p, const float* latent, int64_t c, const i
         for (int64_t v = 0; v < kSumVectors; ++v) acc[g][v] = hn::Zero(df);
       if (heads == kSumHeads && vectors == kSumVectors) {  // the common case, fully unrolled
         for (int64_t i = 0; i < n; ++i) {
+          if (i + kSumPrefetchKeys < n) {
+            const float* ahead = latent + selected[i + kSumPrefetchKeys] * c + v0;
+            for (int64_t o = 0; o < kSumVectors * lanes; o += 64 / static_cast<int64_t>(sizeof(float))) hwy::Prefetch(ahead + o);
+          }
           const float* row = latent + selected[i] * c + v0;
           V x[kSumVectors];
           HWY_UNROLL(4) for (int64_t v = 0; v < kSumVectors; ++v) x[v] = hn::LoadU(df, row + v * lanes);
