@@ -1,5 +1,5 @@
-// Absorbed MLA attention for one head over selected tokens (see sparse_mla_attention.h). The weighted sum
-// of latents is compiled once per Highway target and dispatched at runtime.
+// Absorbed MLA attention over selected tokens (see sparse_mla_attention.h). The scores and the weighted
+// sum of latents are compiled once per Highway target and dispatched at runtime.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/sparse_mla_attention.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
@@ -7,7 +7,6 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "kernels/exp_sum.h"
 #include "kernels/matmul.h"
@@ -20,6 +19,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Heads and output vectors accumulated in registers at once: 4 x 4 = 16 accumulators, each latent vector
 // loaded once for 4 heads.
 constexpr int64_t kSumHeads = 4, kSumVectors = 4;
+// Keys ahead whose column slice the weighted sum prefetches: gathered rows are 2 KiB apart, so each key's
+// slice is a new short stream the hardware prefetchers do not follow (docs/performance.md, round 13).
 constexpr int64_t kSumPrefetchKeys = 8;
 
 // out[h][col_begin, col_end) = sum over i of p[h * n + i] * latent[selected[i]][...] for h < count (rows
