@@ -85,7 +85,7 @@ constexpr int64_t kScoreHeads = 4;
 // unrolls whole and every query load is one base register plus a constant.
 template <int64_t G, int64_t kWidth, class D>
 HWY_INLINE void HeadDotVectors(D df, const float* q, int64_t q_stride, const float* k, int64_t n, hn::Vec<D> (&v)[G]) {
-  if constexpr (kWidth > 0) n = q_stride = kWidth;
+  if constexpr (kWidth > 0) q_stride = kWidth;
   // An empty asm that "changes" k: without it GCC 12 computes a key's 32 vector addresses once for all the
   // head groups of ScoresForWidth and keeps them in stack slots, a load per key vector load.
   asm("" : "+r"(k));
@@ -93,12 +93,17 @@ HWY_INLINE void HeadDotVectors(D df, const float* q, int64_t q_stride, const flo
   using V = hn::Vec<D>;
   V s[G][4];
   HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j) s[g][j] = hn::Zero(df);
-  HWY_UNROLL(16) for (int64_t i = 0; i < n; i += 4 * lanes) {
+  const auto step = [&](int64_t i) HWY_ATTR {
     V kv[4];
     HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j) kv[j] = hn::LoadU(df, k + i + j * lanes);
     HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g)
       HWY_UNROLL(4) for (int64_t j = 0; j < 4; ++j)
         s[g][j] = hn::MulAdd(hn::LoadU(df, q + g * q_stride + i + j * lanes), kv[j], s[g][j]);
+  };
+  if constexpr (kWidth > 0) {
+    HWY_UNROLL(16) for (int64_t i = 0; i < kWidth; i += 4 * lanes) step(i);  // a compile-time count
+  } else {
+    for (int64_t i = 0; i < n; i += 4 * lanes) step(i);  // clang refuses an unroll pragma on a runtime count
   }
   HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) v[g] = hn::Add(hn::Add(s[g][0], s[g][1]), hn::Add(s[g][2], s[g][3]));
 }
