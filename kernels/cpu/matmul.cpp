@@ -422,16 +422,15 @@ HWY_INLINE void TransposedInRegisters(Weights weights, int64_t first, const floa
   for (; t < n; ++t) TransposedTokens<1, kVectors>(weights, first, x, t, rows, y, y_pitch);
 }
 
-// Columns [c, c + vectors * lanes) (vectors <= group_vectors: kTransposedVectors, or
-// kTransposedVectorsOneToken when n < kTransposedTokens) of the transposed product in registers; false,
+// Columns [c, c + vectors * lanes) (vectors <= kTransposedVectors, or kTransposedVectorsOneToken when
+// n < kTransposedTokens) of the transposed product in registers; false,
 // with nothing written, for an F16 matrix or an FP8 vector that straddles two column blocks (it would need
 // two scales), which TransposedByRows handles.
 template <class D>
-bool TransposedGroup(D df, const WeightMatrix& w, const float* x, int64_t n, int64_t c, int64_t vectors,
-                     int64_t group_vectors, float* y) {
+bool TransposedGroup(D df, const WeightMatrix& w, const float* x, int64_t n, int64_t c, int64_t vectors, float* y) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   const auto run = [&](const auto& weights) {
-    if (vectors == kTransposedVectorsOneToken && group_vectors == kTransposedVectorsOneToken) {
+    if (vectors == kTransposedVectorsOneToken) {  // only in one-token groups
       auto own = weights;  // Segment updates the scales
       for (int64_t t = 0; t < n; ++t) TransposedTokens<1, kTransposedVectorsOneToken>(own, 0, x, t, w.rows, y + c, w.cols);
     } else if (vectors == kTransposedVectors) {
@@ -499,7 +498,7 @@ void MatmulTransposedManyImpl(const MatmulProduct* products, int64_t count, Thre
       const WeightMatrix& w = *p.w;
       const int64_t c = (g - first[j]) * group_cols, end = std::min(w.cols, c + group_cols);
       const int64_t vectors = (end - c) / lanes, full = c + vectors * lanes;
-      if (vectors > 0 && !TransposedGroup(df, w, p.x, p.n, c, vectors, group_vectors, p.y))
+      if (vectors > 0 && !TransposedGroup(df, w, p.x, p.n, c, vectors, p.y))
         TransposedByRows(w, p.x, p.n, c, full, p.y, row.data());
       if (full < end) TransposedByRows(w, p.x, p.n, full, end, p.y, row.data());
     }
