@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   };
   const std::string width = " x " + std::to_string(cols) + "]";
   const int64_t big_rows = (int64_t{64} << 20) / cols;
-  std::vector<float> x(cols, 0.5f), y(129280);
+  std::vector<float> x(cols, 0.5f), y(std::max<int64_t>(129280, big_rows));  // narrow --cols make the FP8 matrix taller than the head
   {
     const bench::ModelLikeWeights head = bench::MakeModelLikeWeights(DType::kBF16, 129280, cols);
     report("bf16 [129280" + width + " (lm_head)", static_cast<double>(head.bytes.size()),

@@ -221,23 +221,10 @@ void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float*
   const int64_t n = p.n;
   float* y = p.y;
   const int64_t tile_rows = std::min(kTileRows, w.rows - r);
-  float dots[kFusedTokens][kTileRows];
-  float* outs[kFusedTokens] = {dots[0], dots[1]};
-  static_assert(kFusedTokens == 2, "outs lists kFusedTokens rows");
+  float dots[2][kTileRows];
   const float* fused_x = plan.block_scaled ? plan.scaled_x : x;
   if (tile_rows == kTileRows && plan.fused && !TileHasNan(w, r)) {
-    int64_t t = 0;
-    for (; t + kFusedTokens <= n; t += kFusedTokens) {
-      const float* xs[kFusedTokens];
-      for (int64_t u = 0; u < kFusedTokens; ++u) xs[u] = fused_x + (t + u) * w.cols;
-      FusedDot<kFusedTokens>(xs, w, r, outs);
-      for (int64_t u = 0; u < kFusedTokens; ++u) std::copy_n(dots[u], kTileRows, y + (t + u) * w.rows + r);
-    }
-    for (; t < n; ++t) {
-      const float* xt = fused_x + t * w.cols;
-      FusedDot<1>(&xt, w, r, outs);
-      std::copy_n(dots[0], kTileRows, y + t * w.rows + r);
-    }
+    FusedDotTokens(fused_x, n, w, r, y);
     return;
   }
   if (tile_rows == kTileRows && plan.block_scaled) {  // an FP8 tile with a NaN code
