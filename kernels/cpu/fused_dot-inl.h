@@ -291,7 +291,7 @@ void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r,
   }
 }
 
-// FusedDot's FP8 result for one token from `tile`: the rows r.. of w as DecodeE4m3Codes writes them
+// FusedDotTokens' FP8 result for one token from `tile`: the rows r.. of w as DecodeE4m3Codes writes them
 // (kFusedRows rows of w.cols floats, NaN codes included).
 void Fp8TileDot(const float* x, const WeightMatrix& w, int64_t r, const float* tile, float* out) {
   BlockScaledDotRows<1>(&x, w.cols, Fp8TileRows(w, r, tile), &out);

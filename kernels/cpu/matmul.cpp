@@ -221,7 +221,7 @@ void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float*
   const int64_t n = p.n;
   float* y = p.y;
   const int64_t tile_rows = std::min(kTileRows, w.rows - r);
-  float dots[2][kTileRows];
+  float dots[2][kTileRows];  // the tiled paths below: one token, or Dot4x2Impl's two
   const float* fused_x = plan.block_scaled ? plan.scaled_x : x;
   if (tile_rows == kTileRows && plan.fused && !TileHasNan(w, r)) {
     FusedDotTokens(fused_x, n, w, r, y);
@@ -255,7 +255,7 @@ void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float*
 }
 
 // The call's tiles are numbered product after product, each product's from its row 0 in steps of
-// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDot, Fp8TileDot,
+// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDotTokens, Fp8TileDot,
 // Dot4Impl or DotImpl (a matrix's last, partial tile) depends neither on the thread count nor on the other
 // products. Products must have 0 < n < kMinGemmTokens.
 void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& pool) {
