@@ -2,7 +2,7 @@
 // accumulation. Output rows are split over the thread pool; each output element is computed by one
 // thread in a fixed order, so results do not depend on the thread count.
 // SIMD bodies: kernels/cpu/matmul.cpp (Highway, one build per target, dispatched at runtime); from
-// kMinGemmTokens token rows on, a library sgemm (oneDNN) on decoded weight panels (kernels/blas_gemm.h).
+// kMinGemmTokens token rows on, a register-blocked GEMM on decoded weight panels (kernels/gemm_matmul.h).
 #pragma once
 
 #include <cstdint>

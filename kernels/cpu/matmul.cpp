@@ -1,7 +1,7 @@
 // SIMD bodies of kernels/matmul.h, compiled once per Highway target (foreach_target) and chosen at
 // runtime with HWY_DYNAMIC_DISPATCH. Weights are decoded to fp32 a few rows at a time, right before use,
 // and each decoded tile serves every token of the batch. From kMinGemmTokens token rows on, Matmul and
-// MatmulTransposed hand over to the library GEMM of kernels/blas_gemm.h instead.
+// MatmulTransposed hand over to the decoded-panel GEMM of kernels/gemm_matmul.h instead.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/cpu/matmul.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/blas_gemm.h"
+#include "kernels/gemm_matmul.h"
 #include "kernels/cpu/fused_dot-inl.h"
 #include "kernels/matmul.h"
 

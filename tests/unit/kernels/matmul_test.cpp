@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/blas_gemm.h"
+#include "kernels/gemm_matmul.h"
 #include "kernels/fp8_nan_memo.h"
 #include "tests/unit/kernels/matmul_reference.h"
 #include "tests/unit/kernels/on_each_target.h"
