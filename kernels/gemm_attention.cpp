@@ -1,16 +1,16 @@
-// Many-query attention through sgemm (see gemm_attention.h); the softmax's exponentials in SIMD
-// (kernels/exp_sum.h).
+// Many-query attention through the packed-panel GEMM (see gemm_attention.h); the softmax's exponentials
+// in SIMD (kernels/exp_sum.h).
 #include "kernels/gemm_attention.h"
 
 #include <algorithm>
 
-#include "kernels/blas_gemm.h"
 #include "kernels/exp_sum.h"
+#include "kernels/panel_gemm.h"
 
 namespace sieve::kernels {
 namespace {
 
-// Queries per sgemm call: big enough for sgemm's register blocking, small enough that the last block of a
+// Queries per GEMM call: many register tiles of rows per packed group of keys, small enough that the last block of a
 // causal prefill computes few masked scores past the diagonal and 2 x 32 blocks of a 2,048-token prefill
 // balance over the threads.
 constexpr int64_t kQueryBlock = 64;
@@ -48,6 +48,26 @@ void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int
   // in order, so the costliest go first and the cheap ones fill the gaps at the end (longest processing
   // time first). In order, by the chunk arithmetic, 2 threads over the 32 blocks of 2,048 queries (8 chunks
   // of 4) would idle ~11% of the attention's time on the last chunk.
+  // The head's keys and values in PanelGemm's B layouts, once for all query blocks: k^T packed (groups of
+  // G keys), v as is when its rows hold whole groups of G columns, else copied into rows padded to them.
+  // Built on the calling thread (n_keys x (qk + v) floats, against ~n_keys^2 x (qk + v) FMAs for a causal
+  // prefill); the workers read them through the pointers below, not the thread_locals.
+  const int64_t group = PanelGemmGroupColumns();
+  int64_t n_keys = 0;
+  for (const std::vector<int32_t>& k : keys) n_keys = std::max<int64_t>(n_keys, k.back() + 1);
+  thread_local std::vector<float> packed_k_storage, padded_v_storage;
+  packed_k_storage.resize(static_cast<size_t>((n_keys + group - 1) / group * group * in.qk_dim));
+  PackPanel(in.k, in.k_stride, n_keys, in.qk_dim, packed_k_storage.data());
+  const float* packed_k = packed_k_storage.data();
+  const float* v = in.v;
+  int64_t ldv = in.v_stride;
+  if (in.v_dim % group != 0) {
+    ldv = (in.v_dim + group - 1) / group * group;
+    padded_v_storage.assign(static_cast<size_t>(n_keys * ldv), 0.0f);
+    for (int64_t j = 0; j < n_keys; ++j)
+      std::copy_n(in.v + j * in.v_stride, in.v_dim, padded_v_storage.data() + j * ldv);
+    v = padded_v_storage.data();
+  }
   pool.ParallelFor(blocks, [&](int64_t c0, int64_t c1) {
     thread_local std::vector<float> scores, picked;  // [queries of a block, keys it reaches]; reused across calls
     for (int64_t claim = c0; claim < c1; ++claim) {
@@ -57,10 +77,11 @@ void GemmAttention(const GemmAttentionInput& in, std::span<const std::vector<int
       for (int64_t i = q0; i < q0 + nq; ++i) reach = std::max<int64_t>(reach, keys[i].back() + 1);
       scores.resize(static_cast<size_t>(nq * reach));
       // scores [nq, reach] = q[q0:q0+nq] . k[0:reach]^T
-      Sgemm(true, nq, reach, in.qk_dim, in.q + q0 * in.q_stride, in.q_stride, in.k, in.k_stride, scores.data(), reach);
+      PanelGemm(nq, reach, in.qk_dim, in.q + q0 * in.q_stride, in.q_stride, packed_k, group, in.qk_dim * group,
+                scores.data(), reach);
       for (int64_t i = 0; i < nq; ++i) MaskedSoftmax(scores.data() + i * reach, reach, keys[q0 + i], in.softmax_scale, picked);
       // out[q0:q0+nq] = p [nq, reach] . v[0:reach]
-      Sgemm(false, nq, in.v_dim, reach, scores.data(), reach, in.v, in.v_stride, out + q0 * out_stride, out_stride);
+      PanelGemm(nq, in.v_dim, reach, scores.data(), reach, v, ldv, group, out + q0 * out_stride, out_stride);
     }
   });
 }

@@ -1,8 +1,8 @@
-// Attention of many queries at once through sgemm: MLA's prefill form (DeepSeek-V3.2-Exp inference/model.py,
+// Attention of many queries at once through a GEMM (kernels/panel_gemm.h): MLA's prefill form (DeepSeek-V3.2-Exp inference/model.py,
 // MLA.forward, the `mask is not None` branch): per head, scores = q . [k_nope | k_rope]^T * softmax_scale,
 // masked to the keys each query may see (causal, and DSA's top-k: the reference adds -inf outside them),
 // softmax over the keys, then p . v. Prefill and long chunks are compute-bound; the per-key dot and AXPY
-// of the decode kernel (sparse_mla_attention.h) run at ~1 FMA per load, a register-blocked sgemm near the
+// of the decode kernel (sparse_mla_attention.h) run at ~1 FMA per load, a register-blocked GEMM near the
 // FMA peak (docs/performance.md, prefill).
 #pragma once
 

@@ -20,22 +20,18 @@ constexpr int64_t kTokenBlock = 256;
 
 int64_t Blocks(int64_t n, int64_t block) { return (n + block - 1) / block; }
 
-// Rows [r0, r0 + rows) of w, decoded to fp32, in PanelGemm's packed layout: groups of G rows, group g
-// [w.cols, G] at packed + g * w.cols * G (element (c, j) = W[r0 + g * G + j, c]), zeros past `rows`.
-// `row` is scratch for one decoded row.
-void PackPanel(const WeightMatrix& w, int64_t r0, int64_t rows, std::vector<float>& packed, std::vector<float>& row) {
+// Rows [r0, r0 + rows) of w, decoded to fp32, in PanelGemm's packed layout (kernels/panel_gemm.h),
+// one group of G rows at a time through `rows_scratch` (G decoded rows: 128 KiB at 1,024 columns, so
+// they are still in L2 when PackPanel reads them).
+void DecodePanel(const WeightMatrix& w, int64_t r0, int64_t rows, std::vector<float>& packed,
+                 std::vector<float>& rows_scratch) {
   const int64_t group = PanelGemmGroupColumns(), cols = w.cols;
-  const int64_t padded = Blocks(rows, group) * group;
-  packed.resize(static_cast<size_t>(padded * cols));
-  row.resize(static_cast<size_t>(cols));
-  for (int64_t k = 0; k < padded; ++k) {
-    if (k < rows) {
-      DequantizeRow(w, r0 + k, row.data());
-    } else {
-      std::fill(row.begin(), row.end(), 0.0f);
-    }
-    float* out = packed.data() + (k / group) * cols * group + k % group;
-    for (int64_t c = 0; c < cols; ++c) out[c * group] = row[c];
+  packed.resize(static_cast<size_t>(Blocks(rows, group) * group * cols));
+  rows_scratch.resize(static_cast<size_t>(group * cols));
+  for (int64_t g0 = 0; g0 < rows; g0 += group) {
+    const int64_t n = std::min(group, rows - g0);
+    for (int64_t k = 0; k < n; ++k) DequantizeRow(w, r0 + g0 + k, rows_scratch.data() + k * cols);
+    PackPanel(rows_scratch.data(), cols, n, cols, packed.data() + g0 * cols);
   }
 }
 
@@ -53,7 +49,7 @@ void GemmMatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool) {
     first.push_back(first.back() + Blocks(products[j].w->rows, kPanel) * token_blocks[j]);
   }
   pool.ParallelFor(first.back(), [&](int64_t i0, int64_t i1) {
-    thread_local std::vector<float> panel, row;  // reused across calls: no allocation in the hot path
+    thread_local std::vector<float> panel, rows_scratch;  // reused across calls: no allocation in the hot path
     int64_t decoded_product = -1, decoded_panel = -1;
     int64_t j = std::upper_bound(first.begin(), first.end(), i0) - first.begin() - 1;  // the product of item i0
     for (int64_t i = i0; i < i1; ++i) {
@@ -63,7 +59,7 @@ void GemmMatmulMany(std::span<const MatmulProduct> products, ThreadPool& pool) {
       const int64_t item = i - first[j], p = item / token_blocks[j], t0 = (item % token_blocks[j]) * kTokenBlock;
       const int64_t r0 = p * kPanel, rows = std::min(kPanel, w.rows - r0), tokens = std::min(kTokenBlock, product.n - t0);
       if (j != decoded_product || p != decoded_panel) {
-        PackPanel(w, r0, rows, panel, row);
+        DecodePanel(w, r0, rows, panel, rows_scratch);
         decoded_product = j;
         decoded_panel = p;
       }

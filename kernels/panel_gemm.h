@@ -23,6 +23,11 @@ inline constexpr int64_t kPanelGemmDepth = 512;
 // Columns of one group of the B operand on the CPU's SIMD target (two vectors: 32 with AVX-512).
 int64_t PanelGemmGroupColumns();
 
+// The packed layout of B = W^T for W [rows, k] row-major with row stride ldw (a weight panel, or keys:
+// PanelGemm's column j is W's row j): group g [k, G] at packed + g * k * G, element (kk, j) =
+// W[g * G + j, kk], zeros for rows past `rows`. packed holds ceil(rows / G) * G * k floats.
+void PackPanel(const float* w, int64_t ldw, int64_t rows, int64_t k, float* packed);
+
 // c [m, n] = a [m, k] . B, row-major a and c with row strides lda and ldc. B [k, n] comes in groups of
 // G = PanelGemmGroupColumns() columns: element (kk, j) at b[(j / G) * group_stride + kk * ldb + j % G].
 // Every group, the last one included, must have G readable floats per kk (zeros past n); c gets only its

@@ -80,6 +80,42 @@ void RemainderTile(D d, int r, int64_t kc, const float* a, int64_t lda, const fl
 
 int64_t GroupColumnsImpl() { return 2 * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())); }
 
+// Four rows at a time, so that the transposition runs as 4 x 4 blocks in 128-bit vectors (two interleave
+// stages) instead of one scalar store per element, 128 bytes apart: the scalar version took ~2.5 cycles
+// per element, a quarter of a 256-token item's GEMM time on a 128-row panel.
+void PackPanelImpl(const float* w, int64_t ldw, int64_t rows, int64_t k, float* packed) {
+  const int64_t group = GroupColumnsImpl(), padded = (rows + group - 1) / group * group;
+  for (int64_t r = 0; r < padded; r += 4) {
+    int64_t c = 0;
+#if HWY_TARGET != HWY_SCALAR  // the scalar target has no 4-lane vectors (and groups of 2 columns)
+    float* out = packed + (r / group) * k * group + r % group;
+    const hn::FixedTag<float, 4> d4;
+    const hn::Repartition<uint64_t, decltype(d4)> d64;
+    const auto row_or_zero = [&](int64_t row, int64_t col) {
+      return row < rows ? hn::LoadU(d4, w + row * ldw + col) : hn::Zero(d4);
+    };
+    for (; group % 4 == 0 && c + 4 <= k; c += 4) {
+      // rows a, b, c, d -> columns (a_i b_i c_i d_i): interleave pairs of rows, then pairs of 64-bit halves.
+      const auto ra = row_or_zero(r, c), rb = row_or_zero(r + 1, c);
+      const auto rc = row_or_zero(r + 2, c), rd = row_or_zero(r + 3, c);
+      const auto ab_lo = hn::BitCast(d64, hn::InterleaveLower(d4, ra, rb));
+      const auto cd_lo = hn::BitCast(d64, hn::InterleaveLower(d4, rc, rd));
+      const auto ab_hi = hn::BitCast(d64, hn::InterleaveUpper(d4, ra, rb));
+      const auto cd_hi = hn::BitCast(d64, hn::InterleaveUpper(d4, rc, rd));
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d64, ab_lo, cd_lo)), d4, out + c * group);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d64, ab_lo, cd_lo)), d4, out + (c + 1) * group);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveLower(d64, ab_hi, cd_hi)), d4, out + (c + 2) * group);
+      hn::StoreU(hn::BitCast(d4, hn::InterleaveUpper(d64, ab_hi, cd_hi)), d4, out + (c + 3) * group);
+    }
+#endif
+    for (; c < k; ++c)  // the columns past a multiple of 4, or every column of a group narrower than 4
+      for (int64_t j = 0; j < 4 && r + j < padded; ++j) {
+        const int64_t row = r + j;
+        packed[(row / group) * k * group + c * group + row % group] = row < rows ? w[row * ldw + c] : 0.0f;
+      }
+  }
+}
+
 void PanelGemmImpl(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
                    int64_t group_stride, float* c, int64_t ldc) {
   const hn::ScalableTag<float> d;
@@ -109,7 +145,11 @@ HWY_AFTER_NAMESPACE();
 namespace sieve::kernels {
 HWY_EXPORT(GroupColumnsImpl);
 HWY_EXPORT(PanelGemmImpl);
+HWY_EXPORT(PackPanelImpl);
 
+void PackPanel(const float* w, int64_t ldw, int64_t rows, int64_t k, float* packed) {
+  HWY_DYNAMIC_DISPATCH(PackPanelImpl)(w, ldw, rows, k, packed);
+}
 int64_t PanelGemmGroupColumns() { return HWY_DYNAMIC_DISPATCH(GroupColumnsImpl)(); }
 void PanelGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
                int64_t group_stride, float* c, int64_t ldc) {

@@ -1,4 +1,4 @@
-// kernels/panel_gemm.h on every compiled Highway target: the bits its header promises (one fma chain per
+// kernels/panel_gemm.h on every compiled Highway target: PackPanel's layout, and the bits its header promises (one fma chain per
 // output over each block of kPanelGemmDepth, blocks added in order), in both B layouts, with edges in all
 // three dimensions (rows of a past a register tile, columns past a group, k past a block).
 #include "kernels/panel_gemm.h"
@@ -57,6 +57,12 @@ TEST_P(PanelGemmTest, BothLayoutsGiveTheDefinedBitsAndLeaveOtherColumnsAlone) {
         packed[(j / group) * k * group + kk * group + j % group] = dense[kk * n + j];
         padded[kk * ld + j] = dense[kk * n + j];
       }
+    const int64_t ldw = k + 3;  // W = B^T [n, k] with padded rows, as keys in a [tokens, heads, dim] tensor
+    std::vector<float> w(n * ldw, 99.0f), from_pack_panel(groups * k * group, -1.0f);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j) w[j * ldw + kk] = dense[kk * n + j];
+    PackPanel(w.data(), ldw, n, k, from_pack_panel.data());
+    EXPECT_EQ(from_pack_panel, packed) << "PackPanel";
     const auto element = [&](int64_t kk, int64_t j) { return dense[kk * n + j]; };
     constexpr float kUntouched = -12345.0f;
     for (const bool use_packed : {true, false}) {
