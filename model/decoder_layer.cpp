@@ -1,6 +1,7 @@
 // One transformer block (see decoder_layer.h).
 #include "model/decoder_layer.h"
 
+#include "core/scratch_buffer.h"
 #include "kernels/norm.h"
 #include "model/group_sum.h"
 #include "model/tensor_names.h"
@@ -43,8 +44,8 @@ void DecoderLayer::Forward(const StepTokens& step, float* h, int64_t cache_layer
   // is written before it is read): allocated per layer, a 2,048-token prefill zero-filled and page-faulted
   // 16 MiB in every layer.
   thread_local std::vector<float> x, y;
-  x.resize(n * hidden_);
-  y.resize(n * hidden_);
+  GrowScratch(x, n * hidden_);
+  GrowScratch(y, n * hidden_);
   AddThenNorm(h, nullptr, attn_norm_, n, hidden_, eps_, x.data(), *ctx.pool);
   attn_.Forward(step, x.data(), cache_layer, cache, ctx, y.data());
   AddThenNorm(h, y.data(), ffn_norm_, n, hidden_, eps_, x.data(), *ctx.pool);

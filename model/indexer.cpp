@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/scratch_buffer.h"
 #include "kernels/hadamard.h"
 #include "kernels/index_score.h"
 #include "kernels/matmul.h"
@@ -79,8 +80,7 @@ std::vector<std::vector<int32_t>> Indexer::Select(const StepTokens& step, const 
   // is 67 MiB, above glibc's 32 MiB mmap threshold, and allocated per layer it was page-faulted in afresh
   // every time (~64K faults per 1,024-token prefill, most of its memset and kernel time).
   thread_local std::vector<float> q_buffer;
-  q_buffer.resize(n * n_heads_ * head_dim_);
-  float* q = q_buffer.data();  // the lambdas below run on pool threads: not the thread_local itself
+  float* q = GrowScratch(q_buffer, n * n_heads_ * head_dim_);  // the lambdas below run on pool threads: not the thread_local itself
   kernels::Matmul(wq_b_, qr, n, q, *ctx.pool);
   // Token by token over the pool: n x n_heads rotations of head_dim each (on one thread, ~5% of a 2,048-token
   // prefill's samples and twice that of its wall time).

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/scratch_buffer.h"
 #include "kernels/gemm_attention.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
@@ -89,10 +90,10 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
   std::vector<float> qr;  // [n, q_lora_rank]: q latent, also the indexer's query input
   Scratch& scratch = ThreadScratch();
   std::vector<float>& q = scratch.q;  // [n, heads, nope | rope]
-  q.resize(n * heads * qk_dim);
+  GrowScratch(q, n * heads * qk_dim);
   // Keys: [n, latent | k_rope], from the same x as the queries' first projection (one pool job for both).
   std::vector<float>& kv = scratch.kv;
-  kv.resize(n * (c + rope_dim_));
+  GrowScratch(kv, n * (c + rope_dim_));
   if (q_lora_rank_ > 0) {
     qr.resize(n * q_lora_rank_);
     const kernels::MatmulProduct first[] = {{&q_a_, x, n, qr.data()}, {&kv_a_, x, n, kv.data()}};
@@ -160,13 +161,13 @@ void MlaAttention::Forward(const StepTokens& step, const float* x, int64_t cache
 
   // Per sequence, gather its keys and attend in the cheaper form (model/mla_form.h): o [n, heads, v_head_dim].
   std::vector<float>& o = scratch.o;
-  o.resize(n * heads * v_dim_);
+  GrowScratch(o, n * heads * v_dim_);
   AbsorbedQueries absorbed = AbsorbQueries(step, expanded, q.data(), pool);
   std::vector<float>& latents = scratch.latents;  // [used, c]
   std::vector<float>& k_ropes = scratch.k_ropes;  // [used, rope]
   for (int64_t s = 0; s < step.n_seqs(); ++s) {
-    latents.resize(used[s] * c);
-    k_ropes.resize(used[s] * rope_dim_);
+    GrowScratch(latents, used[s] * c);
+    GrowScratch(k_ropes, used[s] * rope_dim_);
     // A DSA selection is scattered over the context, so each entry is prefetched kGatherAhead rows before
     // it is read: without, the gather's cache misses were as many samples as the indexer at 32K with fp8 KV.
     const auto gather_rows = [&](int64_t r0, int64_t r1) {
@@ -299,8 +300,8 @@ void MlaAttention::AttendExpanded(const float* q, const float* latents, const fl
   // One head's [k_nope | v] and [k_nope | k_rope] of every key.
   std::vector<float>& kv = ThreadScratch().head_kv;
   std::vector<float>& k = ThreadScratch().head_k;
-  kv.resize(n_keys * kv_b_rows);
-  k.resize(n_keys * qk_dim);
+  GrowScratch(kv, n_keys * kv_b_rows);
+  GrowScratch(k, n_keys * qk_dim);
   for (int64_t h = 0; h < heads; ++h) {
     // [k_nope | v] of every key for head h = latent . kv_b_proj[h]^T (the reference's wkv_b(kv)); one head at
     // a time keeps the expansion at n_keys x (nope + v) floats however long the context.

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "core/scratch_buffer.h"
 #include "kernels/activation.h"
 #include "kernels/matmul.h"
 #include "model/weight_views.h"
@@ -17,8 +18,8 @@ Mlp::Mlp(const Checkpoint& ckpt, const std::string& prefix, parallel::ShardRange
 void Mlp::Forward(const float* x, int64_t n, float* out, kernels::ThreadPool& pool) const {
   const int64_t inter = gate_.rows;
   thread_local std::vector<float> gate, up;  // [n, inter], reused as DecoderLayer's x and y are
-  gate.resize(n * inter);
-  up.resize(n * inter);
+  GrowScratch(gate, n * inter);
+  GrowScratch(up, n * inter);
   const kernels::MatmulProduct gate_up[] = {Gate(x, n, gate.data()), Up(x, n, up.data())};  // one pool job
   kernels::MatmulMany(gate_up, pool);
   kernels::SiluMul(gate.data(), up.data(), n * inter, gate.data(), pool);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/scratch_buffer.h"
 #include "kernels/activation.h"
 #include "kernels/matmul.h"
 #include "model/group_sum.h"
@@ -57,10 +58,10 @@ void Moe::LocalExperts(const float* x, int64_t m, const int32_t* experts, const 
   // 32 MiB each, so glibc maps fresh pages every time) page-faulted in again in every layer, ~20% of a
   // 1,024-token prefill (docs/performance.md). Every element read is written first in this call.
   thread_local std::vector<float> xs, ys, gate, up;
-  xs.resize(total_rows * hidden_);
-  ys.resize(total_rows * hidden_);
-  gate.resize(total_inter);
-  up.resize(total_inter);
+  GrowScratch(xs, total_rows * hidden_);
+  GrowScratch(ys, total_rows * hidden_);
+  GrowScratch(gate, total_inter);
+  GrowScratch(up, total_inter);
   // Row j of xs / ys is (token, weight) source[j]; per token, its rows in expert order (then the shared one).
   std::vector<std::pair<int64_t, float>> source(total_rows);
   std::vector<std::vector<int64_t>> rows_of(m);
