@@ -1,5 +1,5 @@
 // Rate of the prefill projections against their two limits, measured in the same run: the FP32 FMA peak
-// (kernels/machine_limits.h) and a library GEMM on the same shape: oneDNN's sgemm (kernels/blas_gemm.h)
+// (kernels/machine_limits.h) and a library GEMM on the same shape: oneDNN's sgemm (bench/library_sgemm.h)
 // on the fp32 weights, over the same grid of 256-token x 128-row calls split over the same pool. Our
 // rows are kernels::Matmul, the packed-panel GEMM of kernels/gemm_matmul.h; the FP8 and BF16 rows add
 // decoding each weight panel.
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bench/model_like_weights.h"
-#include "kernels/blas_gemm.h"
+#include "bench/library_sgemm.h"
 #include "kernels/machine_limits.h"
 #include "kernels/matmul.h"
 
@@ -43,7 +43,7 @@ void LibraryGemm(const float* x, int64_t n, const float* w, int64_t rows, int64_
   pool.ParallelFor((rows + kPanel - 1) / kPanel * token_blocks, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t r0 = (i / token_blocks) * kPanel, t0 = (i % token_blocks) * kTokenBlock;
-      kernels::Sgemm(true, std::min(kTokenBlock, n - t0), std::min(kPanel, rows - r0), cols, x + t0 * cols, cols,
+      bench::Sgemm(true, std::min(kTokenBlock, n - t0), std::min(kPanel, rows - r0), cols, x + t0 * cols, cols,
                      w + r0 * cols, cols, y + t0 * rows + r0, rows);
     }
   });
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   }
   if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
   kernels::ThreadPool pool(threads);
-  const double peak = kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
+  const double peak = kernels::MeasureFmaPeak(pool, int64_t{1} << 22, 5).best;
   std::printf("FP32 FMA peak (%d threads, this run): %.1f GFLOP/s\n", threads, peak / 1e9);
   for (const int64_t n : {512, 2048})
     for (const int64_t rows : {1024, 2560}) {

@@ -17,8 +17,8 @@ using namespace test_support;
 // Every token row is computed with the same math whatever else is in the batch (per-token attention,
 // experts summed in id order), but not always with the same summation order: a projection with fewer than
 // kernels::kMinGemmTokens token rows runs the dot kernels (bit-identical to each other for any batch), one
-// with more runs oneDNN's sgemm on decoded weight panels (kernels/blas_gemm.h), whose blocking depends on
-// the number of rows; and a sequence's attention runs in the absorbed or the expanded form of MLA
+// with more runs the GEMM on decoded weight panels (kernels/gemm_matmul.h), which sums in another order;
+// and a sequence's attention runs in the absorbed or the expanded form of MLA
 // (model/mla_form.h), whichever costs fewer FLOPs for its step (a prefill expands, a decode absorbs). So
 // batching, chunking, decoding through the cache, and anything that changes how many tokens an expert
 // gets, change a token's logits by fp32 rounding only: measured <= 1.3e-5 max abs on

@@ -1,15 +1,15 @@
-// oneDNN's sgemm, one thread per calling thread (see blas_gemm.h).
-#include "kernels/blas_gemm.h"
+// oneDNN's sgemm, one thread per calling thread (see library_sgemm.h).
+#include "bench/library_sgemm.h"
 
 #include <oneapi/dnnl/dnnl.h>
 
 #include "core/logging.h"
 
-// The OpenMP runtime oneDNN uses (libgomp, see CMakeLists.txt), declared here rather than through
+// The OpenMP runtime oneDNN uses (libgomp, see bench/CMakeLists.txt), declared here rather than through
 // <omp.h>, which only an -fopenmp compile provides under clang.
 extern "C" void omp_set_num_threads(int num_threads);
 
-namespace sieve::kernels {
+namespace sieve::bench {
 
 void Sgemm(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float* c, int64_t ldc) {
@@ -24,4 +24,4 @@ void Sgemm(bool b_transposed, int64_t m, int64_t n, int64_t k, const float* a, i
   SIEVE_CHECK(status == dnnl_success);
 }
 
-}  // namespace sieve::kernels
+}  // namespace sieve::bench
