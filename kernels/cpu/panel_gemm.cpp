@@ -6,7 +6,6 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/panel_gemm.h"
 
@@ -14,9 +13,9 @@ HWY_BEFORE_NAMESPACE();
 namespace sieve::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Rows of a per register tile: with two vectors of B per k, 2 x MR accumulators plus the two B vectors and
-// a broadcast must fit the register file (32 vectors on AVX-512, 16 on AVX2 and below).
 constexpr int64_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
+// Rows of a per register tile: with two vectors of B per k, 2 x kTileRows accumulators plus the two B
+// vectors and a broadcast must fit the register file (32 vectors on AVX-512, 16 on AVX2 and below).
 constexpr int kTileRows = kMaxLanes >= 16 ? 8 : 4;
 
 // c rows [0, R) x group columns [0, n_valid) (+)= a [R, kc] . b [kc, 2 vectors] (row strides lda, ldb).
