@@ -6,14 +6,15 @@
 //   gemm_bench [--threads N] [--runs 5]
 // Shapes: n tokens x the `small` preset's dense projections (hidden 1024 -> 1024 and 1024 -> 2560).
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "bench/model_like_weights.h"
 #include "bench/library_sgemm.h"
+#include "bench/model_like_weights.h"
+#include "bench/timed_runs.h"
 #include "kernels/machine_limits.h"
 #include "kernels/matmul.h"
 
@@ -22,18 +23,7 @@ using namespace sieve;
 namespace {
 
 // Median seconds of `runs` calls of fn after one warm-up call.
-template <class Fn>
-double MedianSeconds(int runs, Fn&& fn) {
-  std::vector<double> secs;
-  for (int r = 0; r <= runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    if (r > 0) secs.push_back(dt.count());
-  }
-  std::sort(secs.begin(), secs.end());
-  return secs[secs.size() / 2];
-}
+double MedianSeconds(int runs, const std::function<void()>& fn) { return bench::TimeRuns(runs, fn, 1).median; }
 
 // y [n, rows] = x [n, cols] . w^T with oneDNN, in the grid kernels/gemm_matmul.cpp uses (256 tokens x 128
 // rows per call), the calls split over the pool.
