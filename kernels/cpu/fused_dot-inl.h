@@ -29,7 +29,7 @@ HWY_BEFORE_NAMESPACE();
 namespace sieve::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Rows per pass (a tile): the unit of prefetching, NaN checks and output; kRowsTogether says which of its
+// Rows per pass (a tile): the unit of prefetching, NaN checks and output; OneRowAtATime says how many of its
 // rows the kernels below dot at once.
 constexpr int64_t kFusedRows = 4;
 
@@ -119,18 +119,22 @@ struct F32Rows {
 // Two keep every accumulator of the FP8 kernel in a register (2 x 4 rows x 2 block + 2 x 4 total sums).
 constexpr int64_t kFusedTokens = 2;
 
-// Rows dotted together (G) by the BF16 / F32 kernel below, in groups of a tile's rows: one token (T = 1)
-// dots the rows one after another, each row's bytes read front to back, because a BF16 GEMV at batch 1
-// is bound by the weight stream, and interleaved row streams defeat the hardware prefetcher: on the AMD
-// machine of docs/performance.md (round 12), a [129280 x 1024] BF16 GEMV ran at 47-52 GB/s this way on 2
-// threads (the read probe: 45-54), against 35-38 GB/s with the 4 rows interleaved and 22 with 2
-// (standalone loops over the same data). More tokens are bound by the FMAs, and 4 rows x 2 tokens x 2
-// accumulators = 16 independent chains cover the FMA latency x 2 pipes where one row's 4 do not. So is the
-// FP8 kernel even at one token (it decodes each code in registers): one row at a time made the full-shape
-// FP8 GEMVs 20-30% slower (7168 columns), so it keeps the 4 rows together. The order within a row, which
-// fixes the bits, is the same either way.
-template <int64_t T>
-constexpr int64_t kRowsTogether = T == 1 ? 1 : kFusedRows;
+// Rows dotted together (G) by the kernels below, in groups of a tile's rows. At one token G decides how
+// the tile is read: G = 1 reads each row front to back (one stream, which the hardware prefetcher
+// follows) and loads x once per row; G = 4 interleaves the four rows (four short streams) and loads each
+// x vector once for the four. Measured on the AMD machine of docs/performance.md, 2 threads: BF16 takes
+// one row at a time at any width ([129280 x 1024] 47-52 GB/s against 35-38 four together, round 12;
+// [129280 x 7168] 48-53 ms against 55-58, round 16). FP8 reads 4 bytes of x per weight byte that way
+// (BF16: 2), and it pays once the row no longer fits L1 beside the stream (round 16, gemv_bench):
+// [65536 x 1024] 1.5-2.3 ms one row at a time against 2.0-2.7 four together, [32768 x 2048] 1.7 against
+// 2.4, but [16384 x 4096] 2.1 against 1.7 and [9362 x 7168] 4.2 against 2.3. More tokens are bound by the
+// FMAs, and 4 rows x 2 tokens x 2 accumulators = 16 independent chains cover the FMA latency x 2 pipes
+// where one row's few do not, so they always take G = 4. The order within a row, which fixes the bits, is
+// the same either way.
+constexpr int64_t kFp8OneRowMaxCols = 2048;
+HWY_INLINE bool OneRowAtATime(int64_t tokens, const WeightMatrix& w) {
+  return tokens == 1 && (w.dtype != DType::kF8E4M3 || w.cols <= kFp8OneRowMaxCols);
+}
 
 // Columns [i, end) of rows k0 .. k0 + G of `rows` against T tokens: vector pairs into `a` (even vectors)
 // and `b` (odd), then a last single vector into `a`; returns where the vectors end (the scalar tail).
@@ -161,9 +165,8 @@ HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, in
 // out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each with the same accumulators and order
 // (even vectors in `a`, odd in `b`), so one token's bits do not depend on T. The scalar tail uses explicit
 // fmas rather than whatever -ffp-contract makes of each instantiation.
-template <int64_t T, class Rows>
+template <int64_t T, int64_t G, class Rows>
 HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
-  constexpr int64_t G = kRowsTogether<T>;
   const hn::ScalableTag<float> df;
   HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
     hn::Vec<decltype(df)> a[T][G], b[T][G];
@@ -178,39 +181,40 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
 }
 
 // out[t][k] = the FP8 rows of `rows` against x[t] (already times kFp8ActivationScale) over n columns for T
-// tokens, all kFusedRows rows together (see kRowsTogether): per column block, vector pairs into block sums
-// `ba` (even vectors) and `bb` (odd), a last single vector into `ba` and scalars into `bt`; then per block
-// total += (ba + bb) * folded scale (and the scalars' likewise). The scalar steps are explicit fmas: left
-// to -ffp-contract, GCC fused them in one instantiation (bytes or tile) and not in the other on the AVX2
+// tokens, G rows together (see OneRowAtATime): per column block, vector pairs into block sums `ba` (even
+// vectors) and `bb` (odd), a last single vector into `ba` and scalars into `bt`; then per block total +=
+// (ba + bb) * folded scale (and the scalars' likewise). The scalar steps are explicit fmas: left to
+// -ffp-contract, GCC fused them in one instantiation (bytes or tile) and not in the other on the AVX2
 // target, one ulp apart.
-template <int64_t T, class Rows>
+template <int64_t T, int64_t G, class Rows>
 HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
-  constexpr int64_t R = kFusedRows;
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
-  V total[T][R];
-  float total_tail[T][R] = {};
-  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < R; ++k) total[t][k] = hn::Zero(df);
-  int64_t block = rows.first_block;
-  for (int64_t i = 0, end = rows.first_end; i < n; ++block, end = std::min(n, end + rows.block_cols)) {
-    V ba[T][R], bb[T][R];
-    float bt[T][R] = {};
-    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t k = 0; k < R; ++k) ba[t][k] = bb[t][k] = hn::Zero(df);
-    i = AccumulateVectors<T, R>(x, rows, 0, i, end, ba, bb);
-    for (; i < end; ++i)
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t k = 0; k < R; ++k) bt[t][k] = std::fma(x[t][i], rows.Scalar(k, i), bt[t][k]);
-    HWY_UNROLL(4) for (int64_t k = 0; k < R; ++k) {
-      const float folded = rows.Folded(k, block);
-      const auto scale = hn::Set(df, folded);
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-        total[t][k] = hn::MulAdd(hn::Add(ba[t][k], bb[t][k]), scale, total[t][k]);
-        total_tail[t][k] = std::fma(bt[t][k], folded, total_tail[t][k]);
+  HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
+    V total[T][G];
+    float total_tail[T][G] = {};
+    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) total[t][g] = hn::Zero(df);
+    int64_t block = rows.first_block;
+    for (int64_t i = 0, end = rows.first_end; i < n; ++block, end = std::min(n, end + rows.block_cols)) {
+      V ba[T][G], bb[T][G];
+      float bt[T][G] = {};
+      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) ba[t][g] = bb[t][g] = hn::Zero(df);
+      i = AccumulateVectors<T, G>(x, rows, k0, i, end, ba, bb);
+      for (; i < end; ++i)
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t g = 0; g < G; ++g) bt[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), bt[t][g]);
+      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
+        const float folded = rows.Folded(k0 + g, block);
+        const auto scale = hn::Set(df, folded);
+        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+          total[t][g] = hn::MulAdd(hn::Add(ba[t][g], bb[t][g]), scale, total[t][g]);
+          total_tail[t][g] = std::fma(bt[t][g], folded, total_tail[t][g]);
+        }
       }
     }
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, total[t][g])) + total_tail[t][g];
   }
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t k = 0; k < R; ++k) out[t][k] = hn::GetLane(hn::SumOfLanes(df, total[t][k])) + total_tail[t][k];
 }
 
 // Tiles ahead that the decode GEMV prefetches (in its order of tiles, across the matrices of one call). A tile's rows are short streams (1-2 KiB each for hidden 1024)
@@ -266,10 +270,18 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
     constexpr int64_t T = decltype(tokens)::value;
     const float* xs[T];
     for (int64_t u = 0; u < T; ++u) xs[u] = x + (t + u) * w.cols;
-    if constexpr (kBlockScaled) {
-      BlockScaledDotRows<T>(xs, w.cols, rows, outs);
+    const auto dot = [&](auto rows_together) {
+      constexpr int64_t G = decltype(rows_together)::value;
+      if constexpr (kBlockScaled) {
+        BlockScaledDotRows<T, G>(xs, w.cols, rows, outs);
+      } else {
+        FusedDotRows<T, G>(xs, w.cols, rows, outs);
+      }
+    };
+    if (OneRowAtATime(T, w)) {
+      dot(std::integral_constant<int64_t, 1>());
     } else {
-      FusedDotRows<T>(xs, w.cols, rows, outs);
+      dot(std::integral_constant<int64_t, kFusedRows>());
     }
     for (int64_t u = 0; u < T; ++u) std::copy_n(dots[u], kFusedRows, y + (t + u) * w.rows + r);
   };
@@ -294,7 +306,7 @@ void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r,
 // FusedDotTokens' FP8 result for one token from `tile`: the rows r.. of w as DecodeE4m3Codes writes them
 // (kFusedRows rows of w.cols floats, NaN codes included).
 void Fp8TileDot(const float* x, const WeightMatrix& w, int64_t r, const float* tile, float* out) {
-  BlockScaledDotRows<1>(&x, w.cols, Fp8TileRows(w, r, tile), &out);
+  BlockScaledDotRows<1, kFusedRows>(&x, w.cols, Fp8TileRows(w, r, tile), &out);
 }
 
 }  // namespace sieve::kernels::HWY_NAMESPACE

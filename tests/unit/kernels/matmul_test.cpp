@@ -207,15 +207,17 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
 }
 
 // Every batch below kMinGemmTokens (a batched decode step) must give each token the bits it has alone, for
-// FP8 (a column tail, a partial last block, a slice whose columns start inside a block), BF16 and F32, and
-// odd token counts (pairs plus a lone token).
+// FP8 (a column tail, a partial last block, a slice whose columns start inside a block, and rows wider than
+// kernels/cpu/fused_dot-inl.h's kFp8OneRowMaxCols, which a lone token dots four at a time rather than one
+// after another), BF16 and F32, and odd token counts (pairs plus a lone token).
 TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
   std::mt19937 rng(29);
   Fp8Matrix fp8(40, 640 + 7, 128, rng);
+  Fp8Matrix wide_fp8(12, 2048 + 133, 128, rng);
   std::vector<uint16_t> bf16(40 * 300);
   for (auto& b : bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
   const std::vector<float> f32 = RandomFloats(40 * 300, rng);
-  const WeightMatrix views[] = {fp8.view, fp8.view.Rows(3, 33).Cols(61, 500),
+  const WeightMatrix views[] = {fp8.view, fp8.view.Rows(3, 33).Cols(61, 500), wide_fp8.view,
                                 {DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, 40, 300},
                                 {DType::kF32, reinterpret_cast<const std::byte*>(f32.data()), 0, 40, 300}};
   ThreadPool pool(2);
