@@ -54,7 +54,9 @@ warm_rss=$(heap_rss_kb "$pid" "$work/main.log")
 # grows every round, a warm-up does not.
 round_rss=$warm_rss
 for round in two three; do
-  timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" >/dev/null || fail "stress clients, round $round"
+  # Quiet unless it fails: then its scenario lines say which one.
+  timeout 240 node "$here/stress_clients.mjs" "$base" "$clients" >"$work/round_$round.log" ||
+    { cat "$work/round_$round.log"; fail "stress clients, round $round"; }
   after_rss=$(heap_rss_kb "$pid" "$work/main.log")
   echo "memory (RSS without KV-cache pages): idle $((idle_rss / 1024)) MiB, after round one $((warm_rss / 1024)) MiB, after round $round $((after_rss / 1024)) MiB"
   grown=$((after_rss - round_rss))
