@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 
+#include "cli/no_mmap_flag.h"
 #include "cli/serve_lock_step.h"
 #include "cli/subcommands.h"
 #include "engine/engine_flags.h"
@@ -26,6 +27,7 @@ void AddOfflineBenchFlags(CLI::App& cmd, OfflineBenchArgs* a) {
   cmd.add_option("--model", a->model_dir, "Checkpoint folder")->required();
   cmd.add_option("--threads", a->threads, "Model threads, pinned one per core (0: one per physical core)")
       ->capture_default_str();
+  AddNoMmapFlag(cmd, &a->no_mmap);
   cmd.add_flag("--dense-attention", a->dense_attention,
                "Attend to every cached token (ignore the DSA indexer), to measure what DSA saves");
   cmd.add_option("--probe-mib", a->probe_mib, "Buffer of the read-bandwidth probe in MiB (far above the caches)")
@@ -53,7 +55,7 @@ Status LoadAndStart(const OfflineBenchArgs& a, OfflineBench& b) {
   b.threads = a.threads > 0 ? a.threads : kernels::ThreadPool::DefaultThreadCount();
   SIEVE_ASSIGN_OR_RETURN(b.kv_dtype, model::ParseKvCacheDtype(a.engine.kv_cache_dtype));
   const auto start = Clock::now();
-  SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(a.model_dir));
+  SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap)));
   SIEVE_ASSIGN_OR_RETURN(auto m, model::Model::Load(std::move(ckpt), BenchModelOptions(a, *b.session)));
   b.load_s = std::chrono::duration<double>(Clock::now() - start).count();
   b.model = std::move(m);
@@ -88,7 +90,7 @@ std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_pt
     return 2;
   }
   if ((*session)->is_replica_leader()) return std::nullopt;
-  return RunServeFollower(a.model_dir, BenchModelOptions(a, **session), **session);
+  return RunServeFollower(a.model_dir, WeightLoadFor(a.no_mmap), BenchModelOptions(a, **session), **session);
 }
 
 std::optional<OfflineBench> StartOfflineBench(const OfflineBenchArgs& a, std::unique_ptr<ParallelSession> session) {

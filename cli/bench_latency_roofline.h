@@ -25,13 +25,14 @@ namespace sieve::cli {
 struct OfflineBenchArgs {
   std::string model_dir;
   int threads = 0;               // 0: one per physical core
+  bool no_mmap = false;          // copy the weights into memory (model::WeightLoad::kInMemory)
   bool dense_attention = false;  // ignore the DSA indexer (to show what it saves)
   int64_t probe_mib = 1024;      // read-bandwidth probe buffer
   engine::EngineOptions engine;
   parallel::ParallelConfig parallel;
 };
 
-// Adds --model, --threads, --dense-attention, --probe-mib, the engine flags and the parallel-layout flags.
+// Adds --model, --threads, --no-mmap, --dense-attention, --probe-mib, the engine flags and the parallel-layout flags.
 void AddOfflineBenchFlags(CLI::App& cmd, OfflineBenchArgs* a);
 
 struct OfflineBench {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/no_mmap_flag.h"
 #include "cli/parallel_session.h"
 #include "cli/subcommands.h"
 #include "model/model.h"
@@ -35,6 +36,7 @@ struct GenerateArgs {
   uint64_t seed = 0;
   bool json = false;
   int threads = 0;
+  bool no_mmap = false;
   bool ignore_eos = false;
   std::string kv_cache_dtype = "auto";
   std::string numerics = "fp32";
@@ -96,7 +98,7 @@ int RunGenerate(const GenerateArgs& a) {
     }
     prompt = *ids;
   }
-  auto ckpt = model::Checkpoint::Open(a.model_dir);
+  auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap));
   if (!ckpt.ok()) {
     report(ckpt.status().message());
     return 1;
@@ -204,6 +206,7 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
   cmd->add_option("--seed", a->seed, "Sampling seed")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print {\"ids\": [...], \"text\": \"...\"}");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)")->capture_default_str();
+  AddNoMmapFlag(*cmd, &a->no_mmap);
   cmd->add_flag("--ignore-eos", a->ignore_eos, "Keep generating after the EOS token");
   cmd->add_option("--kv-cache-dtype", a->kv_cache_dtype, "auto (fp32), bf16 or fp8")->capture_default_str();
   // fp32 activations and accumulation (matches the fp32 goldens); the only mode so far.

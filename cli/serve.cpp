@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/no_mmap_flag.h"
 #include "cli/parallel_session.h"
 #include "cli/serve_lock_step.h"
 #include "cli/stop_signals.h"
@@ -44,6 +45,7 @@ struct ServeArgs {
   bool enable_auto_tool_choice = false;
   std::string log_level = "info";
   int threads = 0;
+  bool no_mmap = false;
   int http_threads = 0;  // 0: enough for every running sequence to stream, plus spare
   int64_t max_request_body_bytes = server::kDefaultMaxRequestBodyBytes;
   engine::EngineOptions engine;
@@ -133,7 +135,7 @@ int RunServe(ServeArgs a) {
   session.Configure(&model_options);
   // Followers ignore stop signals in effect (nobody waits on them): they end when their replica's leader
   // sends stop.
-  if (!session.is_replica_leader()) return RunServeFollower(a.model_dir, model_options, session);
+  if (!session.is_replica_leader()) return RunServeFollower(a.model_dir, WeightLoadFor(a.no_mmap), model_options, session);
 
   // From here on only the replica leaders run (rank 0 alone with DP = 1), each with its own HTTP server on
   // --port + its replica index; until the followers have the KV-cache geometry, an error must release
@@ -143,7 +145,7 @@ int RunServe(ServeArgs a) {
     if (Status s = ShareKvGeometry(session, std::nullopt); !s.ok()) parallel::AbortJob(s);
     return code;
   };
-  auto ckpt = model::Checkpoint::Open(a.model_dir);
+  auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap));
   if (!ckpt.ok()) return fail(ckpt.status().message(), 1);
   std::shared_ptr<const text::Tokenizer> tokenizer;
   if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {
@@ -245,6 +247,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--log-level,--uvicorn-log-level", a->log_level, "trace, debug, info, warning, error, critical")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Model threads (0: all cores)")->capture_default_str();
+  AddNoMmapFlag(*cmd, &a->no_mmap);
   cmd->add_option("--http-threads", a->http_threads, "HTTP worker threads (0: max(64, max-num-seqs) + 16)")
       ->capture_default_str();
   // Neither vLLM nor SGLang has this flag (uvicorn reads any size), so the name says exactly what it bounds.

@@ -33,10 +33,11 @@ Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeo
   return Status::Ok();
 }
 
-int RunServeFollower(const std::string& model_dir, const model::ModelOptions& options, const ParallelSession& session) {
+int RunServeFollower(const std::string& model_dir, model::WeightLoad load, const model::ModelOptions& options,
+                     const ParallelSession& session) {
   // Rank 0 opens and loads the same files and reports any error; a follower that fails here exits
   // non-zero, which makes mpirun end the job.
-  auto ckpt = model::Checkpoint::Open(model_dir);
+  auto ckpt = model::Checkpoint::Open(model_dir, load);
   if (!ckpt.ok()) return 1;
   auto model = model::Model::Load(std::move(ckpt).value(), options);
   if (!model.ok()) return 1;

@@ -28,6 +28,7 @@ Status ShareKvGeometry(const ParallelSession& session, const std::optional<KvGeo
 
 // Every other rank: loads its share of the model like rank 0, waits for the geometry, then runs rank 0's
 // step commands until it sends stop. Returns the exit code (0 after stop; a failed collective ends the job).
-int RunServeFollower(const std::string& model_dir, const model::ModelOptions& options, const ParallelSession& session);
+int RunServeFollower(const std::string& model_dir, model::WeightLoad load, const model::ModelOptions& options,
+                     const ParallelSession& session);
 
 }  // namespace sieve::cli

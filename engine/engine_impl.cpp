@@ -5,6 +5,7 @@
 #include <mutex>
 #include <random>
 
+#include "core/available_memory.h"
 #include "core/logging.h"
 #include "engine/engine.h"
 #include "engine/kv_cache.h"

@@ -4,8 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
-#include <string>
 
 namespace sieve::engine {
 
@@ -25,15 +23,6 @@ StatusOr<KvCacheSize> SizeKvCache(const EngineOptions& options, int64_t bytes_pe
         "KV cache budget of {:.0f} bytes holds no block of {} tokens ({} bytes); raise --kv-cache-memory",
         budget_bytes, options.block_size, block_bytes));
   return size;
-}
-
-int64_t AvailableMemoryBytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key, unit;
-  int64_t kib = 0;
-  while (meminfo >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib * 1024;
-  return 0;
 }
 
 }  // namespace sieve::engine

@@ -22,7 +22,5 @@ struct KvCacheSize {
 // is capped there instead of taking the whole budget. ResourceExhausted if the budget holds no block.
 StatusOr<KvCacheSize> SizeKvCache(const EngineOptions& options, int64_t bytes_per_token, int64_t max_useful_tokens,
                                   int64_t available_bytes);
-// Memory the system can give without swapping (MemAvailable in /proc/meminfo); 0 if unknown.
-int64_t AvailableMemoryBytes();
 
 }  // namespace sieve::engine

@@ -1,8 +1,10 @@
 // Checkpoint: a Hugging Face DeepSeek checkpoint folder (config.json + model.safetensors.index.json and
 // shards, or one model.safetensors), memory-mapped and validated against the config's tensor table
-// before any compute. Tensors are views into the mappings: nothing is converted or copied up front.
+// before any compute. Tensors are views into the mappings: nothing is converted or copied up front,
+// unless WeightLoad::kInMemory asks for a copy (`--no-mmap`).
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "core/zero_pages.h"
 #include "kernels/fp8_nan_memo.h"
 #include "model/config.h"
 #include "model/safetensors.h"
@@ -32,10 +35,25 @@ struct LinearWeight {
   int64_t cols() const { return weight.shape[1]; }
 };
 
+// Where the tensors' bytes live once the checkpoint is open.
+enum class WeightLoad {
+  // Views into the shards' memory mappings (the default): ready at once, pages read from the page cache
+  // on first use. A tensor sits where its file put it: in Hugging Face shards, 8 to 56 bytes off a cache
+  // line (their headers are padded to 8 bytes), so many of the kernels' weight loads split two lines.
+  kMapped,
+  // llama.cpp's `--no-mmap`: every tensor copied into anonymous memory (huge pages where the kernel gives
+  // them), each on a 64-byte boundary, in the order a forward step reads them (ExpectedTensors: layer by
+  // layer, an FP8 weight's scales right after it); the mappings are then closed. Costs a copy at start-up
+  // and the checkpoint's size in memory; the steps read aligned weights that no page-cache pressure can
+  // evict. Refused, with the sizes, when MemAvailable cannot hold the copy.
+  kInMemory,
+};
+
 class Checkpoint {
  public:
-  // Reads config.json, maps every shard, validates every tensor. Errors name the file and tensor.
-  static StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir);
+  // Reads config.json, maps every shard, validates every tensor (then copies them for kInMemory). Errors
+  // name the file and tensor.
+  static StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir, WeightLoad load = WeightLoad::kMapped);
 
   const std::string& dir() const { return dir_; }
   const ModelConfig& config() const { return config_; }
@@ -47,16 +65,27 @@ class Checkpoint {
   // Bytes of all mapped tensor data.
   size_t TotalBytes() const;
   size_t NumTensors() const { return tensors_.size(); }
+  WeightLoad load() const { return load_; }
 
  private:
   Checkpoint() = default;
+  // WeightLoad::kInMemory: copies every tensor into resident_ and points tensors_ at the copies.
+  Status CopyIntoMemory();
+
   std::string dir_;
   ModelConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   std::map<std::string, const ConstTensorView*> tensors_;
+  WeightLoad load_ = WeightLoad::kMapped;
+  ZeroPages resident_;                          // kInMemory: the copies' bytes
+  std::deque<ConstTensorView> resident_views_;  // kInMemory: views of them (stable addresses for tensors_)
   // One per 2-D FP8 tensor, for every view of it the model makes (kernels/fp8_nan_memo.h).
   std::map<const ConstTensorView*, std::unique_ptr<kernels::Fp8NanMemo>> nan_memos_;
 };
+
+// WeightLoad::kInMemory's check before copying `bytes`: ResourceExhausted, naming both sizes, when they
+// exceed `available_bytes` (MemAvailable; 0 = unknown, which passes).
+Status FitsInMemory(const std::string& dir, size_t bytes, int64_t available_bytes);
 
 // Validates one tensor (and, for an FP8 linear, its weight_scale_inv) against its spec; returns a message
 // naming the file (`file` for the tensor, `scale_file` for the scale), tensor, expected and got.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 #include "model/checkpoint_presets.h"
@@ -74,6 +76,53 @@ TEST(CheckpointNanMemo, EachFp8WeightHasOneMemoOverItsTensor) {
   EXPECT_EQ(w.nan_memo->Get(0), kernels::Fp8NanMemo::kUnknown);
   EXPECT_EQ(LinearMatrix(w).nan_memo, w.nan_memo);
   EXPECT_EQ(LinearMatrix(w).Rows(3, 5).Cols(7, 9).nan_memo, w.nan_memo);
+}
+
+// WeightLoad::kInMemory (--no-mmap) on the fixture, whose Hugging Face-style shards put tensors 8-56 bytes
+// off a cache line: every tensor holds the mapped bytes, on a 64-byte boundary, in the order a step reads
+// them (an expert's gate, its scales, then up, then down), and the memos cover the copies.
+TEST(CheckpointInMemory, CopiesEveryTensorAlignedInReadOrder) {
+  auto fx = test::SharedFixture("tiny-dsv32-a");
+  if (!fx) GTEST_SKIP() << "../shared/fixtures/tiny-dsv32-a not present; fixture test skipped";
+  auto mapped = Checkpoint::Open(*fx + "/checkpoint");
+  auto copied = Checkpoint::Open(*fx + "/checkpoint", WeightLoad::kInMemory);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ((*mapped)->load(), WeightLoad::kMapped);
+  EXPECT_EQ((*copied)->load(), WeightLoad::kInMemory);
+  ASSERT_EQ((*copied)->NumTensors(), (*mapped)->NumTensors());
+  int misaligned_in_files = 0;
+  for (const TensorSpec& spec : ExpectedTensors((*mapped)->config())) {
+    for (const std::string& name : {spec.name, ScaleName(spec.name)}) {
+      const ConstTensorView* from = (*mapped)->Find(name);
+      if (from == nullptr) continue;
+      const ConstTensorView& to = (*copied)->Get(name);
+      ASSERT_EQ(to.nbytes, from->nbytes) << name;
+      EXPECT_EQ(std::memcmp(to.data, from->data, to.nbytes), 0) << name;
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(to.data) % 64, 0u) << name;
+      misaligned_in_files += reinterpret_cast<uintptr_t>(from->data) % 64 != 0;
+    }
+  }
+  EXPECT_GT(misaligned_in_files, 0) << "the fixture no longer tests the copy's alignment";
+  const auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  const std::string e = "model.layers.1.mlp.experts.3.";
+  const ConstTensorView& gate = (*copied)->Get(e + "gate_proj.weight");
+  const ConstTensorView& gate_scale = (*copied)->Get(e + "gate_proj.weight_scale_inv");
+  EXPECT_EQ(gate_scale.data, gate.data + padded(gate.nbytes));
+  EXPECT_EQ((*copied)->Get(e + "up_proj.weight").data, gate_scale.data + padded(gate_scale.nbytes));
+  const LinearWeight w = (*copied)->Linear(e + "down_proj");
+  ASSERT_NE(w.nan_memo, nullptr);
+  EXPECT_EQ(w.nan_memo->GroupCodes(0), w.weight.as<uint8_t>());
+}
+
+TEST(CheckpointInMemory, RefusesACopyLargerThanTheAvailableMemory) {
+  EXPECT_TRUE(FitsInMemory("/m", size_t{3} << 30, int64_t{4} << 30).ok());
+  EXPECT_TRUE(FitsInMemory("/m", size_t{3} << 30, 0).ok()) << "unknown availability must not refuse";
+  const Status refused = FitsInMemory("/m", size_t{6} << 30, int64_t{4} << 30);
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(),
+            "/m: --no-mmap needs 6.00 GiB to hold the checkpoint's tensors and 4.00 GiB are available (MemAvailable); "
+            "leave out --no-mmap to map the files instead");
 }
 
 }  // namespace

@@ -39,6 +39,13 @@ TEST(GenerateCli, GreedyIdsMatchTheGoldenContinuation) {
   EXPECT_EQ(j["ids"].get<std::vector<int32_t>>(), logits.Ints("gen_tokens_0"));
   EXPECT_FALSE(j.contains("text"));  // the fixture has no tokenizer
   EXPECT_NE(output.find("tokens/s"), std::string::npos);
+  // The same ids from weights copied into memory (--no-mmap; the fixture's tensors are off cache lines).
+  ASSERT_EQ(test::RunCommand(test::SieveBinary() + " generate --model " + *fx + "/checkpoint --prompt-ids " + ids +
+                                 " --max-tokens 16 --json --ignore-eos --threads 2 --no-mmap",
+                             &output),
+            0)
+      << output;
+  EXPECT_EQ(JsonLine(output)["ids"].get<std::vector<int32_t>>(), logits.Ints("gen_tokens_0"));
   // Negative control: a different prompt gives a different continuation.
   ASSERT_EQ(test::RunCommand(test::SieveBinary() + " generate --model " + *fx + "/checkpoint --prompt-ids 0,5,6 "
                                  "--max-tokens 16 --json --ignore-eos", &output), 0);
