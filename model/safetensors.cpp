@@ -151,7 +151,7 @@ std::string SafetensorsHeader(const std::vector<SafetensorsEntry>& entries,
     offset += nbytes;
   }
   std::string text = header.dump();
-  while ((8 + text.size()) % kSafetensorsDataAlignment != 0) text.push_back(' ');
+  while ((8 + text.size()) % 8 != 0) text.push_back(' ');
   std::string out(8, '\0');
   uint64_t n = text.size();
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);

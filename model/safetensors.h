@@ -47,15 +47,8 @@ struct SafetensorsEntry {
   Shape shape;
 };
 
-// Where SafetensorsHeader starts the data section: a cache line. The reference writer pads the header to 8
-// bytes; the format allows any trailing spaces, and with 8 the tensors of a shard sat 8-56 bytes off a
-// cache line, so a kernel's 16-64-byte weight loads split two lines (a quarter to all of them). Written
-// checkpoints of `small` decoded 4-8% faster at batch 1 and ran 16-token prefill 10-15% faster with the
-// same shards padded to 64 (docs/performance.md, round 17). Real checkpoints keep their own padding.
-constexpr size_t kSafetensorsDataAlignment = 64;
-
-// Builds the header (8-byte length prefix included, JSON padded with spaces so the data section starts on
-// a kSafetensorsDataAlignment boundary) for tensors whose data is laid out back to back in the given order, so a
+// Builds the header (8-byte length prefix included, JSON padded with spaces to 8-byte alignment as the
+// reference writer does) for tensors whose data is laid out back to back in the given order, so a
 // writer can stream the data afterwards without holding it.
 std::string SafetensorsHeader(const std::vector<SafetensorsEntry>& entries,
                               const std::map<std::string, std::string>& metadata);
