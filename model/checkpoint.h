@@ -38,14 +38,16 @@ struct LinearWeight {
 // Where the tensors' bytes live once the checkpoint is open.
 enum class WeightLoad {
   // Views into the shards' memory mappings (the default): ready at once, pages read from the page cache
-  // on first use. A tensor sits where its file put it: in Hugging Face shards, 8 to 56 bytes off a cache
-  // line (their headers are padded to 8 bytes), so many of the kernels' weight loads split two lines.
+  // on first use, 4 KiB at a time, and evictable under memory pressure.
   kMapped,
-  // llama.cpp's `--no-mmap`: every tensor copied into anonymous memory (huge pages where the kernel gives
+  // llama.cpp's `--no-mmap`: every tensor copied into anonymous memory (2 MiB pages where the kernel gives
   // them), each on a 64-byte boundary, in the order a forward step reads them (ExpectedTensors: layer by
-  // layer, an FP8 weight's scales right after it); the mappings are then closed. Costs a copy at start-up
-  // and the checkpoint's size in memory; the steps read aligned weights that no page-cache pressure can
-  // evict. Refused, with the sizes, when MemAvailable cannot hold the copy.
+  // layer, an FP8 weight's scales right after it); the mappings are then closed. Costs the copy at
+  // start-up (`small`, 1.5 GB: 1.8-2.8 s against 0.03-0.05 s mapped) and the checkpoint's size in memory,
+  // which no page-cache pressure can evict. Batch-1 decode on `small` ran 3-5% faster (median of 6
+  // in-process A/B runs of bench/weight_load_bench: 0.964), batch 16 the same (0.99); aligning the
+  // mapped shards alone (their headers padded to 64 bytes) changed nothing (docs/performance.md, round 17).
+  // Refused, with the sizes, when MemAvailable cannot hold the copy.
   kInMemory,
 };
 
