@@ -89,6 +89,10 @@ std::optional<int> JoinOfflineBenchJob(const OfflineBenchArgs& a, std::unique_pt
     if (root) PrintError(started.message());
     return 2;
   }
+  if (Status s = CheckNoMmapLayout(a.no_mmap, (*session)->layout()); !s.ok()) {
+    if (root) PrintError(s.message());
+    return 2;
+  }
   if ((*session)->is_replica_leader()) return std::nullopt;
   return RunServeFollower(a.model_dir, WeightLoadFor(a.no_mmap), BenchModelOptions(a, **session), **session);
 }

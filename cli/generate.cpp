@@ -85,6 +85,10 @@ int RunGenerate(const GenerateArgs& a) {
     report(started.message());
     return 2;
   }
+  if (Status s = CheckNoMmapLayout(a.no_mmap, session.layout()); !s.ok()) {
+    report(s.message());
+    return 2;
+  }
   if (a.prompt.empty() == a.prompt_ids.empty()) {
     report("give exactly one of --prompt and --prompt-ids");
     return 2;

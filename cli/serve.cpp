@@ -126,6 +126,10 @@ int RunServe(ServeArgs a) {
     return 2;
   }
   const parallel::ParallelLayout& layout = session.layout();
+  if (Status s = CheckNoMmapLayout(a.no_mmap, layout); !s.ok()) {
+    report(s.message());
+    return 2;
+  }
   if (layout.dp_size > 1 && *num_speculative_tokens > 0) {
     // A speculative step makes several model calls, and an idle replica mirrors exactly one.
     report("serve: speculative decoding with --data-parallel-size > 1 is not supported yet");

@@ -47,7 +47,8 @@ enum class WeightLoad {
   // which no page-cache pressure can evict. Batch-1 decode on `small` ran 3-5% faster (median of 6
   // in-process A/B runs of bench/weight_load_bench: 0.964), batch 16 the same (0.99); aligning the
   // mapped shards alone (their headers padded to 64 bytes) changed nothing (docs/performance.md, round 17).
-  // Refused, with the sizes, when MemAvailable cannot hold the copy.
+  // Refused, with the sizes, when MemAvailable cannot hold the copy. The whole checkpoint, not a rank's
+  // share: the CLI refuses it under mpirun (cli/no_mmap_flag.h).
   kInMemory,
 };
 

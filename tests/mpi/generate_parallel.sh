@@ -35,4 +35,14 @@ lines=$(grep -c '^sieve: ' "$bad_err" || true)
 cat "$bad_err"
 [ "$lines" = 1 ] || { echo "FAIL: expected one 'sieve: ' error line, got $lines"; exit 1; }
 grep -q "needs $((np + 1)) processes, but mpirun started $np" "$bad_err" || { echo "FAIL: unexpected message"; exit 1; }
+
+# --no-mmap would copy the whole checkpoint into every rank: a usage error (exit 2) under mpirun.
+rc=0
+"$mpiexec" -np "$np" "$sieve" "${args[@]}" "$@" --no-mmap >/dev/null 2>"$bad_err" || rc=$?
+cat "$bad_err"
+[ "$rc" != 0 ] || { echo "FAIL: --no-mmap on $np processes succeeded"; exit 1; }
+lines=$(grep -c '^sieve: ' "$bad_err" || true)
+[ "$lines" = 1 ] || { echo "FAIL: expected one 'sieve: ' error line for --no-mmap, got $lines"; exit 1; }
+grep -q "no-mmap copies the whole checkpoint into every process; under mpirun ($np processes)" "$bad_err" ||
+  { echo "FAIL: unexpected --no-mmap message"; exit 1; }
 echo "PASS"
