@@ -41,7 +41,7 @@ double Median(std::vector<double> v) {
 // B sequences with C cached tokens each (one prefill), and the decode step that appends one token to each.
 Status Load(const std::string& dir, model::WeightLoad load, int threads, int64_t batch, int64_t context, Loaded* out) {
   const auto start = Clock::now();
-  SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(dir, load));
+  SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(dir, load, /*with_mtp=*/false));
   SIEVE_ASSIGN_OR_RETURN(out->model, model::Model::Load(std::move(ckpt), {.num_threads = threads}));
   out->load_s = std::chrono::duration<double>(Clock::now() - start).count();
   const model::ModelConfig& c = out->model->config();

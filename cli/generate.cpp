@@ -102,7 +102,7 @@ int RunGenerate(const GenerateArgs& a) {
     }
     prompt = *ids;
   }
-  auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap));
+  auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap), /*with_mtp=*/false);
   if (!ckpt.ok()) {
     report(ckpt.status().message());
     return 1;

@@ -149,7 +149,7 @@ int RunServe(ServeArgs a) {
     if (Status s = ShareKvGeometry(session, std::nullopt); !s.ok()) parallel::AbortJob(s);
     return code;
   };
-  auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap));
+  auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap), model_options.enable_mtp);
   if (!ckpt.ok()) return fail(ckpt.status().message(), 1);
   std::shared_ptr<const text::Tokenizer> tokenizer;
   if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {

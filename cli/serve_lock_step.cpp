@@ -37,7 +37,7 @@ int RunServeFollower(const std::string& model_dir, model::WeightLoad load, const
                      const ParallelSession& session) {
   // Rank 0 opens and loads the same files and reports any error; a follower that fails here exits
   // non-zero, which makes mpirun end the job.
-  auto ckpt = model::Checkpoint::Open(model_dir, load);
+  auto ckpt = model::Checkpoint::Open(model_dir, load, options.enable_mtp);
   if (!ckpt.ok()) return 1;
   auto model = model::Model::Load(std::move(ckpt).value(), options);
   if (!model.ok()) return 1;

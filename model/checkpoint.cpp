@@ -119,7 +119,7 @@ Status FitsInMemory(const std::string& dir, size_t bytes, int64_t available_byte
       dir, static_cast<double>(bytes) / kGiB, static_cast<double>(available_bytes) / kGiB));
 }
 
-StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir, WeightLoad load) {
+StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir, WeightLoad load, bool with_mtp) {
   if (!fs::is_directory(dir)) return Status::NotFound(dir + ": not a directory");
   std::unique_ptr<Checkpoint> ckpt(new Checkpoint());
   ckpt->dir_ = dir;
@@ -168,21 +168,34 @@ StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& dir, W
     SIEVE_RETURN_IF_ERROR(
         ValidateTensor(spec, view, scale, ckpt->config_, where(spec.name), where(ScaleName(spec.name))));
   }
-  if (load == WeightLoad::kInMemory) SIEVE_RETURN_IF_ERROR(ckpt->CopyIntoMemory());
+  if (load == WeightLoad::kInMemory) SIEVE_RETURN_IF_ERROR(ckpt->CopyIntoMemory(with_mtp));
   for (const auto& [name, view] : ckpt->tensors_)
     if (view->dtype == DType::kF8E4M3 && view->shape.size() == 2)
       ckpt->nan_memos_[view] = std::make_unique<kernels::Fp8NanMemo>(view->as<uint8_t>(), view->shape[0], view->shape[1]);
   return ckpt;
 }
 
-Status Checkpoint::CopyIntoMemory() {
+Status Checkpoint::CopyIntoMemory(bool with_mtp) {
   // The tensor table's order (layer by layer; in a layer attention, then the router and each expert's
   // gate, up and down, as a step reads them), an FP8 weight's scales right after it, then any tensor the
-  // table does not list (by name).
+  // table does not list (by name). Without MTP, the MTP layers' tensors (a whole MoE layer: 11 GB of the
+  // real model's 690) stay mapped and unread.
+  std::vector<std::string> mtp_prefixes;
+  if (!with_mtp)
+    for (int64_t l = config_.num_hidden_layers; l < config_.num_checkpoint_layers(); ++l) mtp_prefixes.push_back(LayerPrefix(l));
   std::vector<std::pair<std::string, const ConstTensorView*>> order;
   std::set<std::string> placed;
+  bool left_mapped = false;
   const auto place = [&](const std::string& name) {
-    if (const ConstTensorView* view = Find(name); view != nullptr && placed.insert(name).second) order.push_back({name, view});
+    const ConstTensorView* view = Find(name);
+    if (view == nullptr || !placed.insert(name).second) return;
+    for (const std::string& prefix : mtp_prefixes) {
+      if (name.rfind(prefix, 0) == 0) {
+        left_mapped = true;
+        return;
+      }
+    }
+    order.push_back({name, view});
   };
   for (const TensorSpec& spec : ExpectedTensors(config_)) {
     place(spec.name);
@@ -228,7 +241,8 @@ Status Checkpoint::CopyIntoMemory() {
     resident_views_.push_back(std::move(copy));
     tensors_[order[i].first] = &resident_views_.back();
   }
-  shards_.clear();  // closes the mappings: nothing reads them from here on
+  resident_bytes_ = total;
+  if (!left_mapped) shards_.clear();  // closes the mappings: nothing reads them from here on
   return Status::Ok();
 }
 

@@ -55,8 +55,10 @@ enum class WeightLoad {
 class Checkpoint {
  public:
   // Reads config.json, maps every shard, validates every tensor (then copies them for kInMemory). Errors
-  // name the file and tensor.
-  static StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir, WeightLoad load = WeightLoad::kMapped);
+  // name the file and tensor. `with_mtp` false: the MTP layers will not be read (no speculative decoding),
+  // so kInMemory leaves them mapped instead of copying them.
+  static StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir, WeightLoad load = WeightLoad::kMapped,
+                                                    bool with_mtp = true);
 
   const std::string& dir() const { return dir_; }
   const ModelConfig& config() const { return config_; }
@@ -69,17 +71,20 @@ class Checkpoint {
   size_t TotalBytes() const;
   size_t NumTensors() const { return tensors_.size(); }
   WeightLoad load() const { return load_; }
+  // kInMemory: bytes of the copy (tensors padded to 64 bytes); 0 when mapped.
+  size_t ResidentBytes() const { return resident_bytes_; }
 
  private:
   Checkpoint() = default;
   // WeightLoad::kInMemory: copies every tensor into resident_ and points tensors_ at the copies.
-  Status CopyIntoMemory();
+  Status CopyIntoMemory(bool with_mtp);
 
   std::string dir_;
   ModelConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   std::map<std::string, const ConstTensorView*> tensors_;
   WeightLoad load_ = WeightLoad::kMapped;
+  size_t resident_bytes_ = 0;
   ZeroPages resident_;                          // kInMemory: the copies' bytes
   std::deque<ConstTensorView> resident_views_;  // kInMemory: views of them (stable addresses for tensors_)
   // One per 2-D FP8 tensor, for every view of it the model makes (kernels/fp8_nan_memo.h).

@@ -115,6 +115,38 @@ TEST(CheckpointInMemory, CopiesEveryTensorAlignedInReadOrder) {
   EXPECT_EQ(w.nan_memo->GroupCodes(0), w.weight.as<uint8_t>());
 }
 
+// Without MTP (no speculative decoding) the MTP layer's tensors are not copied: they stay readable from
+// the mapping, and the copy is that much smaller.
+TEST(CheckpointInMemory, LeavesTheMtpLayerMappedWhenItWillNotBeRead) {
+  auto fx = test::SharedFixture("tiny-dsv32-a");
+  if (!fx) GTEST_SKIP() << "../shared/fixtures/tiny-dsv32-a not present; fixture test skipped";
+  auto all = Checkpoint::Open(*fx + "/checkpoint", WeightLoad::kInMemory);
+  auto no_mtp = Checkpoint::Open(*fx + "/checkpoint", WeightLoad::kInMemory, /*with_mtp=*/false);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_TRUE(no_mtp.ok()) << no_mtp.status().ToString();
+  const ModelConfig& c = (*all)->config();
+  ASSERT_GT(c.num_nextn_predict_layers, 0);
+  EXPECT_EQ((*all)->ResidentBytes() % 64, 0u);
+  EXPECT_GE((*all)->ResidentBytes(), (*all)->TotalBytes());
+  size_t mtp_bytes = 0;
+  const std::string mtp = LayerPrefix(c.num_hidden_layers);
+  for (const TensorSpec& spec : ExpectedTensors(c)) {
+    for (const std::string& name : {spec.name, ScaleName(spec.name)}) {
+      const ConstTensorView* copied = (*all)->Find(name);
+      if (copied == nullptr) continue;
+      const ConstTensorView& other = (*no_mtp)->Get(name);
+      ASSERT_EQ(other.nbytes, copied->nbytes) << name;
+      EXPECT_EQ(std::memcmp(other.data, copied->data, copied->nbytes), 0) << name;
+      if (name.rfind(mtp, 0) == 0) mtp_bytes += (copied->nbytes + 63) / 64 * 64;
+    }
+  }
+  EXPECT_GT(mtp_bytes, 0u);
+  EXPECT_EQ((*no_mtp)->ResidentBytes(), (*all)->ResidentBytes() - mtp_bytes);
+  auto mapped = Checkpoint::Open(*fx + "/checkpoint");
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ((*mapped)->ResidentBytes(), 0u);
+}
+
 TEST(CheckpointInMemory, RefusesACopyLargerThanTheAvailableMemory) {
   EXPECT_TRUE(FitsInMemory("/m", size_t{3} << 30, int64_t{4} << 30).ok());
   EXPECT_TRUE(FitsInMemory("/m", size_t{3} << 30, 0).ok()) << "unknown availability must not refuse";
