@@ -31,6 +31,7 @@ struct Loaded {
   std::unique_ptr<model::PagedKvCache> cache;
   model::ForwardBatch step;
   double load_s = 0;
+  size_t resident_bytes = 0;  // copied into memory (0: mapped)
 };
 
 double Median(std::vector<double> v) {
@@ -42,6 +43,7 @@ double Median(std::vector<double> v) {
 Status Load(const std::string& dir, model::WeightLoad load, int threads, int64_t batch, int64_t context, Loaded* out) {
   const auto start = Clock::now();
   SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(dir, load, /*with_mtp=*/false));
+  out->resident_bytes = ckpt->ResidentBytes();
   SIEVE_ASSIGN_OR_RETURN(out->model, model::Model::Load(std::move(ckpt), {.num_threads = threads}));
   out->load_s = std::chrono::duration<double>(Clock::now() - start).count();
   const model::ModelConfig& c = out->model->config();
@@ -119,8 +121,8 @@ int main(int argc, char** argv) {
   std::printf("batch %lld, context %lld, %d rounds x %d steps each\n", static_cast<long long>(batch),
               static_cast<long long>(context), rounds, steps);
   std::printf("%s, mapped: load %.2f s, median %.2f ms/step\n", dir.c_str(), mapped.load_s, 1e3 * Median(mapped_s));
-  std::printf("%s, %s: load %.2f s, median %.2f ms/step\n", other_dir.c_str(), other_load.c_str(), copied.load_s,
-              1e3 * Median(copied_s));
+  std::printf("%s, %s (%.2f GB copied): load %.2f s, median %.2f ms/step\n", other_dir.c_str(), other_load.c_str(),
+              static_cast<double>(copied.resident_bytes) / 1e9, copied.load_s, 1e3 * Median(copied_s));
   std::sort(ratios.begin(), ratios.end());
   std::printf("second / first per round: median %.3f (range %.3f - %.3f)\n", ratios[ratios.size() / 2], ratios.front(),
               ratios.back());

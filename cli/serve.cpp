@@ -151,6 +151,7 @@ int RunServe(ServeArgs a) {
   };
   auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap), model_options.enable_mtp);
   if (!ckpt.ok()) return fail(ckpt.status().message(), 1);
+  if (a.no_mmap) spdlog::info("--no-mmap: {:.2f} GB of weights copied into memory", static_cast<double>((*ckpt)->ResidentBytes()) / 1e9);
   std::shared_ptr<const text::Tokenizer> tokenizer;
   if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {
     tokenizer = std::move(t).value();
