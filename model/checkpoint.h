@@ -43,9 +43,9 @@ enum class WeightLoad {
   // llama.cpp's `--no-mmap`: every tensor copied into anonymous memory (2 MiB pages where the kernel gives
   // them), each on a 64-byte boundary, in the order a forward step reads them (ExpectedTensors: layer by
   // layer, an FP8 weight's scales right after it); the mappings are then closed. Costs the copy at
-  // start-up (`small`, 1.5 GB: 1.8-2.8 s against 0.03-0.05 s mapped) and the checkpoint's size in memory,
-  // which no page-cache pressure can evict. Batch-1 decode on `small` ran 3-5% faster (median of 6
-  // in-process A/B runs of bench/weight_load_bench: 0.964), batch 16 the same (0.99); aligning the
+  // start-up (`small` without MTP, 0.96 GB: ~1 s against 0.03-0.05 s mapped) and the checkpoint's size in
+  // memory, which no page-cache pressure can evict. Batch-1 decode on `small` ran ~3% faster (median of
+  // 10 in-process A/B runs of bench/weight_load_bench: 0.970), batch 16 the same (0.99); aligning the
   // mapped shards alone (their headers padded to 64 bytes) changed nothing (docs/performance.md, round 17).
   // Refused, with the sizes, when MemAvailable cannot hold the copy. The whole checkpoint, not a rank's
   // share: the CLI refuses it under mpirun (cli/no_mmap_flag.h).
