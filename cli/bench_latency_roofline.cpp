@@ -56,7 +56,8 @@ Status LoadAndStart(const OfflineBenchArgs& a, OfflineBench& b) {
   SIEVE_ASSIGN_OR_RETURN(b.kv_dtype, model::ParseKvCacheDtype(a.engine.kv_cache_dtype));
   const auto start = Clock::now();
   const model::ModelOptions model_options = BenchModelOptions(a, *b.session);
-  SIEVE_ASSIGN_OR_RETURN(auto ckpt, model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap), model_options.enable_mtp));
+  SIEVE_ASSIGN_OR_RETURN(auto ckpt,
+                         model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap), model_options.enable_mtp));
   SIEVE_ASSIGN_OR_RETURN(auto m, model::Model::Load(std::move(ckpt), model_options));
   b.load_s = std::chrono::duration<double>(Clock::now() - start).count();
   b.model = std::move(m);

@@ -139,7 +139,8 @@ int RunServe(ServeArgs a) {
   session.Configure(&model_options);
   // Followers ignore stop signals in effect (nobody waits on them): they end when their replica's leader
   // sends stop.
-  if (!session.is_replica_leader()) return RunServeFollower(a.model_dir, WeightLoadFor(a.no_mmap), model_options, session);
+  if (!session.is_replica_leader())
+    return RunServeFollower(a.model_dir, WeightLoadFor(a.no_mmap), model_options, session);
 
   // From here on only the replica leaders run (rank 0 alone with DP = 1), each with its own HTTP server on
   // --port + its replica index; until the followers have the KV-cache geometry, an error must release
@@ -151,7 +152,8 @@ int RunServe(ServeArgs a) {
   };
   auto ckpt = model::Checkpoint::Open(a.model_dir, WeightLoadFor(a.no_mmap), model_options.enable_mtp);
   if (!ckpt.ok()) return fail(ckpt.status().message(), 1);
-  if (a.no_mmap) spdlog::info("--no-mmap: {:.2f} GB of weights copied into memory", static_cast<double>((*ckpt)->ResidentBytes()) / 1e9);
+  if (a.no_mmap)
+    spdlog::info("--no-mmap: {:.2f} GB of weights copied into memory", static_cast<double>((*ckpt)->ResidentBytes()) / 1e9);
   std::shared_ptr<const text::Tokenizer> tokenizer;
   if (auto t = text::Tokenizer::LoadFromDir(a.model_dir); t.ok()) {
     tokenizer = std::move(t).value();

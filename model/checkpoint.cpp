@@ -16,7 +16,6 @@
 #include "core/available_memory.h"
 #include "core/logging.h"
 #include "kernels/thread_pool.h"
-#include "model/safetensors.h"
 #include "model/tensor_names.h"
 
 namespace sieve::model {
@@ -182,7 +181,8 @@ Status Checkpoint::CopyIntoMemory(bool with_mtp) {
   // real model's 690) stay mapped and unread.
   std::vector<std::string> mtp_prefixes;
   if (!with_mtp)
-    for (int64_t l = config_.num_hidden_layers; l < config_.num_checkpoint_layers(); ++l) mtp_prefixes.push_back(LayerPrefix(l));
+    for (int64_t l = config_.num_hidden_layers; l < config_.num_checkpoint_layers(); ++l)
+      mtp_prefixes.push_back(LayerPrefix(l));
   std::vector<std::pair<std::string, const ConstTensorView*>> order;
   std::set<std::string> placed;
   bool left_mapped = false;
@@ -206,19 +206,19 @@ Status Checkpoint::CopyIntoMemory(bool with_mtp) {
   // shards), so no weight row's vector loads split two lines.
   constexpr size_t kAlignment = 64;
   const auto padded = [](size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; };
-  size_t total = 0;
-  for (const auto& [name, view] : order) total += padded(view->nbytes);
+  std::vector<size_t> at(order.size() + 1, 0);  // where each copy starts; at.back() = the whole copy
+  for (size_t i = 0; i < order.size(); ++i) at[i + 1] = at[i] + padded(order[i].second->nbytes);
+  const size_t total = at.back();
   SIEVE_RETURN_IF_ERROR(FitsInMemory(dir_, total, AvailableMemoryBytes()));
   try {
     resident_ = ZeroPages(total);
   } catch (const std::bad_alloc&) {
-    return Status::ResourceExhausted(fmt::format("{}: --no-mmap could not reserve {} bytes for the checkpoint's tensors", dir_, total));
+    return Status::ResourceExhausted(
+        fmt::format("{}: --no-mmap could not reserve {} bytes for the checkpoint's tensors", dir_, total));
   }
   // A hint (ignored where transparent huge pages are off): 2 MiB pages fault in 512 times fewer and
   // cover a step's weight stream with fewer TLB entries.
   madvise(resident_.data(), total, MADV_HUGEPAGE);
-  std::vector<size_t> at(order.size() + 1, 0);  // where each copy starts
-  for (size_t i = 0; i < order.size(); ++i) at[i + 1] = at[i] + padded(order[i].second->nbytes);
   // One thread per core, each over its own 2 MiB-aligned range of the copy: the kernel zeroes every fresh
   // page on the thread that first writes it, which took most of a one-thread copy's time (~60% of its
   // samples for `small`), so the threads share the zeroing as well as the memcpy.
@@ -232,7 +232,8 @@ Status Checkpoint::CopyIntoMemory(bool with_mtp) {
   const size_t threads = static_cast<size_t>(std::max(1, kernels::ThreadPool::DefaultThreadCount()));
   const size_t share = (total / threads + kRangeAlignment - 1) / kRangeAlignment * kRangeAlignment;
   std::vector<std::thread> copiers;
-  for (size_t t = 1; t < threads; ++t) copiers.emplace_back(copy_range, std::min(total, t * share), std::min(total, (t + 1) * share));
+  for (size_t t = 1; t < threads; ++t)
+    copiers.emplace_back(copy_range, std::min(total, t * share), std::min(total, (t + 1) * share));
   copy_range(0, std::min(total, share));
   for (std::thread& copier : copiers) copier.join();
   for (size_t i = 0; i < order.size(); ++i) {
