@@ -200,16 +200,18 @@ HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, 
       float bt[T][G] = {};
       HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) ba[t][g] = bb[t][g] = hn::Zero(df);
       i = AccumulateVectors<T, G>(x, rows, k0, i, end, ba, bb);
+      // Only a block with a scalar tail adds to total_tail (+0 otherwise, the same bits): the eight scalar
+      // FMAs per block and pass cost the two-token passes 8-9% of their time (docs/performance.md, round 18).
+      const bool tail = i < end;
       for (; i < end; ++i)
         for (int64_t t = 0; t < T; ++t)
           for (int64_t g = 0; g < G; ++g) bt[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), bt[t][g]);
       HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
         const float folded = rows.Folded(k0 + g, block);
         const auto scale = hn::Set(df, folded);
-        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
-          total[t][g] = hn::MulAdd(hn::Add(ba[t][g], bb[t][g]), scale, total[t][g]);
-          total_tail[t][g] = std::fma(bt[t][g], folded, total_tail[t][g]);
-        }
+        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) total[t][g] = hn::MulAdd(hn::Add(ba[t][g], bb[t][g]), scale, total[t][g]);
+        if (tail)
+          for (int64_t t = 0; t < T; ++t) total_tail[t][g] = std::fma(bt[t][g], folded, total_tail[t][g]);
       }
     }
     for (int64_t t = 0; t < T; ++t)
