@@ -6,7 +6,12 @@
 //   long_context_bench --model DIR [--threads N] [--runs 5] [--contexts 1024,32768] [--kv-cache-dtype fp8]
 //                      [--modes dsa,dense]   (dsa alone: a profile of the DSA steps without the slow dense ones)
 // Prints per context and mode: median ms/step, the step's bytes (model/step_cost.h), the read-bandwidth
-// roofline (kernels/machine_limits.h, measured in the same run) and the ratio to the first context.
+// roofline (kernels/machine_limits.h, measured in the same run), the ratio to the first context, and the
+// phase limit: the bytes at the read bandwidth plus the indexer's FLOPs at its kernel's peak (the bf16 dot
+// instruction's with fp8 keys where it outruns FMAs, else the FMA peak), with its own ratio to the first
+// context. A step runs them one after the other (a layer's indexer needs its query and the projections
+// after it wait for its selection), so no step of this code can beat their sum; only one that streamed
+// later weights while the indexer computes could.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -95,17 +100,22 @@ int main(int argc, char** argv) {
   std::shared_ptr<const model::Checkpoint> shared = std::move(ckpt).value();
   const model::ModelConfig& c = shared->config();
   if (threads <= 0) threads = kernels::ThreadPool::DefaultThreadCount();
-  double bandwidth = 0;
+  double bandwidth = 0, index_peak = 0;
   {
     kernels::ThreadPool pool(threads);
     bandwidth = kernels::MeasureReadBandwidth(pool, int64_t{1} << 30, 5).best;
+    const bool dot_kernel = *kv_dtype == model::KvCacheDtype::kFP8 && kernels::Bf16DotOutrunsFma();
+    index_peak = dot_kernel ? kernels::MeasureBf16DotPeak(pool, 2'000'000, 5).best
+                            : kernels::MeasureFmaPeak(pool, 2'000'000, 5).best;
+    std::printf("read bandwidth %.2f GB/s, indexer peak %.1f GFLOP/s (%s, %d threads); kv cache %s\n",
+                bandwidth / 1e9, index_peak / 1e9, dot_kernel ? "bf16 dot" : "fp32 FMA", threads, kv.c_str());
   }
-  std::printf("read bandwidth %.2f GB/s (%d threads); kv cache %s\n", bandwidth / 1e9, threads, kv.c_str());
-  std::printf("%-6s %8s %12s %12s %12s %10s\n", "mode", "context", "ms/step", "GB/step", "limit ms", "vs first");
+  std::printf("%-6s %8s %12s %12s %12s %10s %14s %10s\n", "mode", "context", "ms/step", "GB/step", "limit ms",
+              "vs first", "phase limit ms", "vs first");
   for (const bool dense : dense_modes) {
     auto m = model::Model::Load(shared, {.num_threads = threads, .dense_attention = dense});
     if (!m.ok()) return 1;
-    double first = 0;
+    double first = 0, first_phase = 0;
     for (int64_t context : contexts) {
       const int64_t blocks = (context + 1 + kBlockSize - 1) / kBlockSize;
       model::PagedKvCache cache(c, (*m)->num_cache_layers(), blocks, kBlockSize, *kv_dtype);
@@ -113,9 +123,12 @@ int main(int argc, char** argv) {
       const double s = MedianDecodeSeconds(**m, cache, context, runs);
       const model::StepCost cost = model::CountStepCost(
           c, {.new_tokens = 1, .context_len = context + 1, .kv_dtype = *kv_dtype, .dense_attention = dense});
+      const double phase = cost.bytes() / bandwidth + cost.indexer_flops / index_peak;
       if (first == 0) first = s;
-      std::printf("%-6s %8ld %12.2f %12.4f %12.2f %9.2fx\n", dense ? "dense" : "dsa", static_cast<long>(context),
-                  1e3 * s, cost.bytes() / 1e9, 1e3 * cost.bytes() / bandwidth, s / first);
+      if (first_phase == 0) first_phase = phase;
+      std::printf("%-6s %8ld %12.2f %12.4f %12.2f %9.2fx %14.2f %9.2fx\n", dense ? "dense" : "dsa",
+                  static_cast<long>(context), 1e3 * s, cost.bytes() / 1e9, 1e3 * cost.bytes() / bandwidth, s / first,
+                  1e3 * phase, phase / first_phase);
       std::fflush(stdout);
     }
   }

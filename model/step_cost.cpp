@@ -84,7 +84,8 @@ StepCost CountStepCost(const ModelConfig& c, const StepShape& s, const ModelShar
   // MLA in the cheaper of its two forms, as the model runs it (model/mla_form.h), with kv_b_proj's FLOPs.
   const MlaWork mla{.heads = heads, .queries = s.new_tokens, .keys = latent_keys, .attended = attended};
   const double mla_flops = std::min(AbsorbedMlaFlops(c, mla), ExpandedMlaFlops(c, mla));
-  cost.flops += layers * s.num_seqs * (mla_flops + indexed * index_flops);
+  cost.indexer_flops = layers * s.num_seqs * indexed * index_flops;
+  cost.flops += layers * s.num_seqs * mla_flops + cost.indexer_flops;
   const bool needs_index = sparse && s.context_len > c.index_topk;
   const double latent_bytes = VectorBytes(c.kv_lora_rank, s.kv_dtype) + VectorBytes(c.qk_rope_head_dim, s.kv_dtype);
   cost.kv_bytes = layers * s.num_seqs *

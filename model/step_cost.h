@@ -38,6 +38,9 @@ struct StepCost {
   double weight_bytes = 0;
   double kv_bytes = 0;
   double flops = 0;
+  // The part of `flops` the lightning indexer's scores do: priced at its own kernel's peak (the bf16 dot
+  // instruction with fp8 keys, kernels/machine_limits.h) by long_context_bench.
+  double indexer_flops = 0;
   double bytes() const { return weight_bytes + kv_bytes; }
 };
 

@@ -83,6 +83,8 @@ TEST(StepCost, SparseAttentionCapsKeysAndPaysForTheIndexer) {
   EXPECT_DOUBLE_EQ(s.weight_bytes - d.weight_bytes, 4 * kIndexQuery);
   // Attention FLOPs: 32 vs 100 keys x 2304 per key; the indexer adds 100 keys x 16 heads x 2 x 128.
   EXPECT_DOUBLE_EQ(d.flops - s.flops, 4 * (68 * 2304.0 - 100 * 4096.0) - 4 * 2 * (2048 * 256 + 16 * 256.0));
+  EXPECT_DOUBLE_EQ(s.indexer_flops, 4 * 100 * 4096.0);
+  EXPECT_DOUBLE_EQ(d.indexer_flops, 0.0);
   // At 32 keys nobody selects: the query side is not counted, as the model does not run it.
   const StepCost at_topk = CountStepCost(c, {.num_seqs = 1, .new_tokens = 1, .context_len = 32});
   const StepCost past_topk = CountStepCost(c, {.num_seqs = 1, .new_tokens = 1, .context_len = 33});
