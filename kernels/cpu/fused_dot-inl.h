@@ -3,8 +3,8 @@
 // from memory to an FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
 //
 // Bits: each token's outputs are the same whether its pass carries one or kFusedTokens tokens, and FP8
-// tiles with a NaN code (decoded by DecodeE4m3Codes, then Fp8TileDot: BlockScaledDotRows for both) give
-// the fused kernel's bits in their other rows. So a token's logits do not depend on how many tokens share
+// tiles with a NaN code (decoded by DecodeE4m3Codes, then Fp8TileRowDot: DotRowGroup for both) give the
+// fused kernel's bits in their other rows. So a token's logits do not depend on how many tokens share
 // its step (below kMinGemmTokens).
 #if defined(SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_
@@ -33,66 +33,49 @@ namespace hn = hwy::HWY_NAMESPACE;
 // rows the kernels below dot at once.
 constexpr int64_t kFusedRows = 4;
 
-// FP8 numerics of the GEMV below kMinGemmTokens (fused and tiled alike), as the reference's FP8 GEMM
-// kernel applies block scales (inference/kernel.py, fp8_gemm_kernel: one fp32 dot per 128-column block,
-// then times the block's scale): out = sum over column blocks b of (s_b * 2^80) * sum_j (x_j * 2^40) *
-// (c_j * 2^-120), with c_j * 2^-120 the exact E4m3CodeLanes value. Scaling each weight by its block scale
-// first cost one multiply per weight vector on top of the FMA: 1.8x the kernel's time with the weights in
-// cache (docs/performance.md, round 7). The activations carry 2^40 so that products of the smallest codes
-// (2^-129 after the shift) stay normal floats: without it, products under 2^-6 in real terms would be
-// subnormal and lose bits.
-constexpr float kFp8ActivationScale = 0x1p40f;
-constexpr float kFp8BlockUnbias = 0x1p80f;  // 2^120 / kFp8ActivationScale
+// FP8 numerics of the GEMV below kMinGemmTokens (fused and tiled alike). The checkpoint's weight is
+// W[o, j] = c_j * s_b(j) (kernels/weight_matrix.h), and the exactness target computes W in fp32 and then
+// its dot with x (the fixture's fp32 mode, ../shared/fixtures/tiny-dsv32-a/README.md). The kernels move
+// the block scale to the activation instead: out = 2^k * sum_j (c_j * 2^-120) * x'_j, x'_j = x_j * s_b(j)
+// * 2^(120 - k), with c_j * 2^-120 the exact E4m3CodeLanes value, so that an FP8 row is dotted like a
+// BF16 one. Each product keeps one rounding (of x_j * s_b(j) instead of c_j * s_b(j)), and the products
+// have their real magnitudes, so they are subnormal exactly where the fp32 target's are. The caller writes
+// x' once per row block of 128 rows (ScaleFp8Activations in kernels/cpu/matmul.cpp); k is 0 unless |x| *
+// s would overflow x'. Summing each 128-column block apart and then scaling it, as the reference's FP8
+// GEMM kernel does, cost an add and an FMA per 8 FMAs at one token and 16 operations per 64 at two
+// tokens x four rows: 9-13% of the kernel's time (docs/performance.md, round 20).
 
-// Whether FusedDotRows / BlockScaledDotRows can read w: F32 / BF16 always; FP8 when every vector pair lies
-// inside one column block (blocks and the view's first column on multiples of 2 vectors) and every block
-// scale times 2^80 is finite.
-bool CanFuse(const WeightMatrix& w) {
-  const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  if (w.dtype == DType::kBF16 || w.dtype == DType::kF32) return true;
-  if (w.dtype != DType::kF8E4M3 || w.block_cols % pair != 0 || w.col_begin % pair != 0) return false;
+// The largest |block scale| of the FP8 view w (NaN if one is NaN).
+float MaxBlockScale(const WeightMatrix& w) {
   const int64_t b0 = w.row_begin / w.block_rows, b1 = (w.row_begin + w.rows + w.block_rows - 1) / w.block_rows;
   const int64_t c0 = w.col_begin / w.block_cols, c1 = (w.col_begin + w.cols + w.block_cols - 1) / w.block_cols;
+  float largest = 0.0f;
   for (int64_t b = b0; b < b1; ++b)
-    for (int64_t c = c0; c < c1; ++c)
-      if (!std::isfinite(w.scale_inv[b * w.scale_cols + c] * kFp8BlockUnbias)) return false;
-  return true;
+    for (int64_t c = c0; c < c1; ++c) {
+      const float s = std::fabs(w.scale_inv[b * w.scale_cols + c]);
+      if (std::isnan(s)) return s;
+      largest = std::max(largest, s);
+    }
+  return largest;
 }
 
-// The block scales of kFusedRows FP8 rows: the view's columns [0, first_end) lie in column block
-// first_block, and each further block_cols columns in the next; Folded(k, b) is row k's scale of block b
-// times 2^80.
-struct Fp8BlockScales {
-  const float* scales[kFusedRows];
-  int64_t first_block, first_end, block_cols;
-  Fp8BlockScales(const WeightMatrix& m, int64_t r)
-      : first_block(m.col_begin / m.block_cols),
-        first_end(std::min(m.cols, (first_block + 1) * m.block_cols - m.col_begin)),
-        block_cols(m.block_cols) {
-    for (int64_t k = 0; k < kFusedRows; ++k) scales[k] = m.scale_inv + ((m.row_begin + r + k) / m.block_rows) * m.scale_cols;
-  }
-  float Folded(int64_t k, int64_t block) const { return scales[k][block] * kFp8BlockUnbias; }
-};
+// Whether FusedDotRows can read w: F32 / BF16 always; FP8 when its largest block scale, max_scale, times
+// 2^120 is finite (the scaled activations carry that factor).
+bool CanFuse(const WeightMatrix& w, float max_scale) {
+  if (w.dtype == DType::kBF16 || w.dtype == DType::kF32) return true;
+  return w.dtype == DType::kF8E4M3 && std::isfinite(max_scale * kE4m3Unbias);
+}
 
-// FP8 row sources for BlockScaledDotRows: Lanes(k, i) is one vector of row k as code * 2^-120, Scalar(k, i)
-// one element; from the bytes in place, or from a tile of rows DecodeE4m3Codes wrote.
-struct Fp8Rows : Fp8BlockScales {
+// FP8 row sources: Lanes(k, i) is one vector of row k as code * 2^-120, Scalar(k, i) one element, read
+// from the codes in place (against activations scaled as above).
+struct Fp8Rows {
   const uint8_t* row[kFusedRows];
-  Fp8Rows(const WeightMatrix& m, int64_t r) : Fp8BlockScales(m, r) {
+  Fp8Rows(const WeightMatrix& m, int64_t r) {
     for (int64_t k = 0; k < kFusedRows; ++k) row[k] = reinterpret_cast<const uint8_t*>(m.RowBytes(r + k));
   }
   template <class D>
   HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return E4m3CodeLanes(df, row[k] + i); }
   float Scalar(int64_t k, int64_t i) const { return E4m3ToFloat(row[k][i]) * 0x1p-120f; }  // exact
-};
-struct Fp8TileRows : Fp8BlockScales {
-  const float* row[kFusedRows];
-  Fp8TileRows(const WeightMatrix& m, int64_t r, const float* tile) : Fp8BlockScales(m, r) {
-    for (int64_t k = 0; k < kFusedRows; ++k) row[k] = tile + k * m.cols;
-  }
-  template <class D>
-  HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return hn::LoadU(df, row[k] + i); }
-  float Scalar(int64_t k, int64_t i) const { return row[k][i]; }
 };
 
 struct Bf16Rows {
@@ -105,11 +88,14 @@ struct Bf16Rows {
   float Scalar(int64_t k, int64_t i) const { return Bf16ToFloat(row[k][i]); }
 };
 
+// F32 rows: a matrix's, or a tile of FP8 rows that DecodeE4m3Codes wrote (code * 2^-120, NaN codes as NaN),
+// which then give the bits of Fp8Rows.
 struct F32Rows {
   const float* row[kFusedRows];
-  F32Rows(const WeightMatrix& m, int64_t r) {
-    for (int64_t k = 0; k < kFusedRows; ++k) row[k] = reinterpret_cast<const float*>(m.RowBytes(r + k));
+  F32Rows(const float* first, int64_t pitch) {
+    for (int64_t k = 0; k < kFusedRows; ++k) row[k] = first + k * pitch;
   }
+  F32Rows(const WeightMatrix& m, int64_t r) : F32Rows(reinterpret_cast<const float*>(m.RowBytes(r)), m.pitch()) {}
   template <class D>
   HWY_INLINE hn::Vec<D> Lanes(D df, int64_t k, int64_t i) const { return hn::LoadU(df, row[k] + i); }
   float Scalar(int64_t k, int64_t i) const { return row[k][i]; }
@@ -162,60 +148,29 @@ HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, in
   return i;
 }
 
-// out[t][k] = x[t] . row k of `rows` over n columns for T tokens, each with the same accumulators and order
-// (even vectors in `a`, odd in `b`), so one token's bits do not depend on T. The scalar tail uses explicit
-// fmas rather than whatever -ffp-contract makes of each instantiation.
+// out[t][g] = x[t] . row k0 + g of `rows` over n columns, g < G, for T tokens, each with the same
+// accumulators and order (even vectors in `a`, odd in `b`), so one token's bits depend neither on T nor
+// on G. The scalar tail uses explicit fmas rather than whatever -ffp-contract makes of each instantiation.
 template <int64_t T, int64_t G, class Rows>
-HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
+HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out) {
   const hn::ScalableTag<float> df;
-  HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
-    hn::Vec<decltype(df)> a[T][G], b[T][G];
-    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
-    int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
+  hn::Vec<decltype(df)> a[T][G], b[T][G];
+  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
+  int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t g = 0; g < G; ++g) out[t][g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
+  for (; i < n; ++i)
     for (int64_t t = 0; t < T; ++t)
-      for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
-    for (; i < n; ++i)
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][k0 + g]);
-  }
+      for (int64_t g = 0; g < G; ++g) out[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][g]);
 }
 
-// out[t][k] = the FP8 rows of `rows` against x[t] (already times kFp8ActivationScale) over n columns for T
-// tokens, G rows together (see OneRowAtATime): per column block, vector pairs into block sums `ba` (even
-// vectors) and `bb` (odd), a last single vector into `ba` and scalars into `bt`; then per block total +=
-// (ba + bb) * folded scale (and the scalars' likewise). The scalar steps are explicit fmas: left to
-// -ffp-contract, GCC fused them in one instantiation (bytes or tile) and not in the other on the AVX2
-// target, one ulp apart.
+// out[t][k] = x[t] . row k of `rows`, k < kFusedRows, G rows together (see OneRowAtATime).
 template <int64_t T, int64_t G, class Rows>
-HWY_INLINE void BlockScaledDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
-  const hn::ScalableTag<float> df;
-  using V = hn::Vec<decltype(df)>;
+HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
   HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
-    V total[T][G];
-    float total_tail[T][G] = {};
-    HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) total[t][g] = hn::Zero(df);
-    int64_t block = rows.first_block;
-    for (int64_t i = 0, end = rows.first_end; i < n; ++block, end = std::min(n, end + rows.block_cols)) {
-      V ba[T][G], bb[T][G];
-      float bt[T][G] = {};
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) ba[t][g] = bb[t][g] = hn::Zero(df);
-      i = AccumulateVectors<T, G>(x, rows, k0, i, end, ba, bb);
-      // Only a block with a scalar tail adds to total_tail (+0 otherwise, the same bits): the eight scalar
-      // FMAs per block and pass cost the two-token passes 8-9% of their time (docs/performance.md, round 18).
-      const bool tail = i < end;
-      for (; i < end; ++i)
-        for (int64_t t = 0; t < T; ++t)
-          for (int64_t g = 0; g < G; ++g) bt[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), bt[t][g]);
-      HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
-        const float folded = rows.Folded(k0 + g, block);
-        const auto scale = hn::Set(df, folded);
-        HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) total[t][g] = hn::MulAdd(hn::Add(ba[t][g], bb[t][g]), scale, total[t][g]);
-        if (tail)
-          for (int64_t t = 0; t < T; ++t) total_tail[t][g] = std::fma(bt[t][g], folded, total_tail[t][g]);
-      }
-    }
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t g = 0; g < G; ++g) out[t][k0 + g] = hn::GetLane(hn::SumOfLanes(df, total[t][g])) + total_tail[t][g];
+    float* group_out[T];
+    for (int64_t t = 0; t < T; ++t) group_out[t] = out[t] + k0;
+    DotRowGroup<T, G>(x, n, rows, k0, group_out);
   }
 }
 
@@ -264,7 +219,6 @@ bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r +
 // into y[t * w.rows + r + k]: kFusedTokens tokens per pass, a last odd token alone.
 template <class Rows>
 HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows, float* y) {
-  constexpr bool kBlockScaled = std::is_base_of_v<Fp8BlockScales, Rows>;
   float dots[kFusedTokens][kFusedRows];
   float* outs[kFusedTokens] = {dots[0], dots[1]};
   static_assert(kFusedTokens == 2, "outs lists kFusedTokens rows");
@@ -272,18 +226,10 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
     constexpr int64_t T = decltype(tokens)::value;
     const float* xs[T];
     for (int64_t u = 0; u < T; ++u) xs[u] = x + (t + u) * w.cols;
-    const auto dot = [&](auto rows_together) {
-      constexpr int64_t G = decltype(rows_together)::value;
-      if constexpr (kBlockScaled) {
-        BlockScaledDotRows<T, G>(xs, w.cols, rows, outs);
-      } else {
-        FusedDotRows<T, G>(xs, w.cols, rows, outs);
-      }
-    };
     if (OneRowAtATime(T, w)) {
-      dot(std::integral_constant<int64_t, 1>());
+      FusedDotRows<T, 1>(xs, w.cols, rows, outs);
     } else {
-      dot(std::integral_constant<int64_t, kFusedRows>());
+      FusedDotRows<T, kFusedRows>(xs, w.cols, rows, outs);
     }
     for (int64_t u = 0; u < T; ++u) std::copy_n(dots[u], kFusedRows, y + (t + u) * w.rows + r);
   };
@@ -292,11 +238,11 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
   if (t < n) pass(std::integral_constant<int64_t, 1>(), t);
 }
 
-// The kFusedRows rows r.. of w against the n token rows of x (CanFuse(w), !TileHasNan(w, r); for FP8, x
-// times kFp8ActivationScale) into y[t * w.rows + r + k], k < kFusedRows. The row sources are set up once
-// for all of the tile's passes: their row and block-scale addresses take integer divisions, which per
-// pass of two tokens cost about a third of the FP8 kernel's time with its tile in cache. The caller
-// prefetches (PrefetchTile), kPrefetchTiles tiles ahead in its own order of tiles.
+// The kFusedRows rows r.. of w against the n token rows of x (CanFuse, !TileHasNan(w, r); for FP8, x
+// scaled for the tile's row block as above) into y[t * w.rows + r + k], k < kFusedRows. The row sources
+// are set up once for all of the tile's passes: their row addresses take integer divisions, which per pass
+// of two tokens cost about a third of the FP8 kernel's time with its tile in cache. The caller prefetches
+// (PrefetchTile), kPrefetchTiles tiles ahead in its own order of tiles.
 void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r, float* y) {
   switch (w.dtype) {
     case DType::kF8E4M3: FusedDotPasses(x, n, w, r, Fp8Rows(w, r), y); return;
@@ -305,10 +251,13 @@ void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r,
   }
 }
 
-// FusedDotTokens' FP8 result for one token from `tile`: the rows r.. of w as DecodeE4m3Codes writes them
-// (kFusedRows rows of w.cols floats, NaN codes included).
-void Fp8TileDot(const float* x, const WeightMatrix& w, int64_t r, const float* tile, float* out) {
-  BlockScaledDotRows<1, kFusedRows>(&x, w.cols, Fp8TileRows(w, r, tile), &out);
+// FusedDotTokens' FP8 result for one token and one row k of a tile that DecodeE4m3Codes wrote (kFusedRows
+// rows of `cols` floats, NaN codes included), against that row's scaled activations x.
+float Fp8TileRowDot(const float* x, const float* tile, int64_t cols, int64_t k) {
+  float out;
+  float* outs[1] = {&out};
+  DotRowGroup<1, 1>(&x, cols, F32Rows(tile, cols), k, outs);
+  return out;
 }
 
 }  // namespace sieve::kernels::HWY_NAMESPACE

@@ -202,38 +202,119 @@ void AxpyImpl(float alpha, const float* x, float* y, int64_t n) {
 constexpr int64_t kTileRows = 4;
 static_assert(kTileRows == kFusedRows, "a fused pass must cover exactly one tile, in Dot4Impl's order");
 
-// How the full tiles of a product are computed: `fused`: CanFuse(*p.w), from the weight bytes decoded in
+// How the full tiles of a product are computed: `fused`: CanFuse, from the weight bytes decoded in
 // registers, kFusedTokens tokens per pass (each weight vector decoded once per pass instead of stored to
-// a tile and reloaded per token); `block_scaled`: an FP8 matrix with CanFuse, whose tiles (fused, or
-// decoded when they hold a NaN code) follow the block-scaled numerics of kernels/cpu/fused_dot-inl.h on
-// `scaled_x`, p.x times kFp8ActivationScale.
+// a tile and reloaded per token); `exponents`: a fused FP8 product's k of each token (the FP8 numerics of
+// kernels/cpu/fused_dot-inl.h), null for the others.
 struct TilePlan {
-  bool fused = false, block_scaled = false;
-  const float* scaled_x = nullptr;
+  bool fused = false;
+  const int* exponents = nullptr;
 };
 
-// Output rows [r, r + kTileRows) of p (fewer in a matrix's last tile) for all of p's tokens. `tile` has
-// room for kTileRows rows of p.w->cols floats.
+// k of the FP8 numerics for a token whose activations reach max_abs, against block scales up to
+// max_scale: 0 unless max_abs * max_scale * 2^120 could pass 2^126, then the smallest k that keeps it
+// below. A token with a non-finite activation keeps 0 (its outputs are NaN or infinite either way).
+int Fp8ActivationExponent(float max_abs, float max_scale) {
+  const double reach = static_cast<double>(max_abs) * max_scale;
+  if (!std::isfinite(reach) || reach == 0.0) return 0;
+  int e;
+  std::frexp(reach, &e);  // reach < 2^e, so x' < 2^(e + 120 - k) <= 2^126 from k = e - 6 on
+  return std::max(0, e - 6);
+}
+
+float MaxAbs(const float* x, int64_t n) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  auto v = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) v = hn::Max(v, hn::Abs(hn::LoadU(df, x + i)));
+  float m = hn::GetLane(hn::MaxOfLanes(df, v));
+  for (; i < n; ++i) m = std::max(m, std::fabs(x[i]));
+  return m;
+}
+
+// The FP8 kernels' activations for the rows of row block `row_block` of w: out[t * w.cols + c] = x[t *
+// w.cols + c] * s(row_block, c) * 2^(120 - k_t) for the n tokens, one rounding each (the powers of two
+// are exact: s * 2^120 is finite (CanFuse), and k_t keeps the product finite).
+void ScaleFp8Activations(const WeightMatrix& w, int64_t row_block, const float* x, int64_t n, const int* exponents,
+                         float* out) {
+  const hn::ScalableTag<float> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const float* scales = w.scale_inv + row_block * w.scale_cols;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t c = 0; c < w.cols;) {  // one segment per column block: each has its own scale
+      const int64_t end = std::min(w.cols, ((w.col_begin + c) / w.block_cols + 1) * w.block_cols - w.col_begin);
+      const float unbiased = w.ColumnScale(scales, c) * kE4m3Unbias;
+      const float factor = exponents[t] == 0 ? unbiased : std::ldexp(unbiased, -exponents[t]);
+      const float* src = x + t * w.cols;
+      float* dst = out + t * w.cols;
+      for (; c + lanes <= end; c += lanes) hn::StoreU(hn::Mul(hn::LoadU(df, src + c), hn::Set(df, factor)), df, dst + c);
+      for (; c < end; ++c) dst[c] = src[c] * factor;
+    }
+}
+
+// One thread's scaled activations (ScaleFp8Activations) of the row block it last read, kept across its
+// tiles of one MatmulMany call: a row block has 32 tiles, so the scaling costs 1/128 of the FMAs.
+struct Fp8ScaledActivations {
+  int64_t product = -1, row_block = -1;
+  std::vector<float> x;
+  const float* For(const MatmulProduct& p, const TilePlan& plan, int64_t j, int64_t block) {
+    if (product != j || row_block != block) {
+      x.resize(static_cast<size_t>(p.n * p.w->cols));
+      ScaleFp8Activations(*p.w, block, p.x, p.n, plan.exponents, x.data());
+      product = j;
+      row_block = block;
+    }
+    return x.data();
+  }
+};
+
+// Token t's outputs of a fused FP8 tile times 2^k_t, where k_t is not 0.
+void UndoFp8Exponents(const TilePlan& plan, int64_t n, int64_t rows, int64_t r, float* y) {
+  for (int64_t t = 0; t < n; ++t)
+    if (plan.exponents[t] != 0)
+      for (int64_t k = 0; k < kTileRows; ++k) y[t * rows + r + k] = std::ldexp(y[t * rows + r + k], plan.exponents[t]);
+}
+
+// A full FP8 tile of a fused product through decoded rows: one with a NaN code (which E4m3CodeLanes does not
+// decode), or one whose rows lie in two row blocks (a view starting off a multiple of kTileRows within a
+// block), each row against its own block's scaled activations. The same bits as the fused kernel.
+void Fp8TileByRows(const MatmulProduct& p, const TilePlan& plan, int64_t j, int64_t r, Fp8ScaledActivations& scaled,
+                   Fp8ScaledActivations& other, float* tile) {
+  const WeightMatrix& w = *p.w;
+  for (int64_t k = 0; k < kTileRows; ++k)
+    DecodeE4m3Codes(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols, tile + k * w.cols);
+  for (int64_t k = 0; k < kTileRows; ++k) {
+    const int64_t block = (w.row_begin + r + k) / w.block_rows;
+    const float* x = block == scaled.row_block ? scaled.For(p, plan, j, block) : other.For(p, plan, j, block);
+    for (int64_t t = 0; t < p.n; ++t) p.y[t * w.rows + r + k] = Fp8TileRowDot(x + t * w.cols, tile, w.cols, k);
+  }
+  UndoFp8Exponents(plan, p.n, w.rows, r, p.y);
+}
+
+// Output rows [r, r + kTileRows) of product j, p (fewer in a matrix's last tile) for all of p's tokens.
+// `tile` has room for kTileRows rows of p.w->cols floats.
 // Dot4Impl over DotImpl alone: small-preset prefill of 128 tokens, 1 thread, 1.65 -> 1.39 s CPU (forward_bench).
-void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float* tile) {
+void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t j, int64_t r, Fp8ScaledActivations& scaled,
+                 Fp8ScaledActivations& other, float* tile) {
   const WeightMatrix& w = *p.w;
   const float* x = p.x;
   const int64_t n = p.n;
   float* y = p.y;
   const int64_t tile_rows = std::min(kTileRows, w.rows - r);
   float dots[2][kTileRows];  // the tiled paths below: one token, or Dot4x2Impl's two
-  const float* fused_x = plan.block_scaled ? plan.scaled_x : x;
-  if (tile_rows == kTileRows && plan.fused && !TileHasNan(w, r)) {
-    FusedDotTokens(fused_x, n, w, r, y);
+  if (tile_rows == kTileRows && plan.fused && plan.exponents != nullptr) {
+    const int64_t block = (w.row_begin + r) / w.block_rows;
+    if (TileHasNan(w, r) || (w.row_begin + r + kTileRows - 1) / w.block_rows != block) {
+      Fp8TileByRows(p, plan, j, r, scaled, other, tile);
+      return;
+    }
+    FusedDotTokens(scaled.For(p, plan, j, block), n, w, r, y);
+    UndoFp8Exponents(plan, n, w.rows, r, y);
     return;
   }
-  if (tile_rows == kTileRows && plan.block_scaled) {  // an FP8 tile with a NaN code
-    for (int64_t k = 0; k < kTileRows; ++k)
-      DecodeE4m3Codes(reinterpret_cast<const uint8_t*>(w.RowBytes(r + k)), w.cols, tile + k * w.cols);
-    for (int64_t t = 0; t < n; ++t) {
-      Fp8TileDot(plan.scaled_x + t * w.cols, w, r, tile, dots[0]);
-      std::copy_n(dots[0], kTileRows, y + t * w.rows + r);
-    }
+  if (tile_rows == kTileRows && plan.fused) {
+    FusedDotTokens(x, n, w, r, y);
     return;
   }
   for (int64_t k = 0; k < tile_rows; ++k) DecodeRange(w, r + k, 0, w.cols, tile + k * w.cols);
@@ -255,50 +336,43 @@ void ProductTile(const MatmulProduct& p, const TilePlan& plan, int64_t r, float*
 }
 
 // The call's tiles are numbered product after product, each product's from its row 0 in steps of
-// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDotTokens, Fp8TileDot,
-// Dot4Impl or DotImpl (a matrix's last, partial tile) depends neither on the thread count nor on the other
-// products. Products must have 0 < n < kMinGemmTokens.
+// kTileRows, and a ParallelFor hands out whole tiles, so whether a row goes through FusedDotTokens,
+// Fp8TileByRows, Dot4Impl or DotImpl (a matrix's last, partial tile) depends neither on the thread count
+// nor on the other products. Products must have 0 < n < kMinGemmTokens.
 void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& pool) {
   // Reused across calls (no allocation in the hot path); the workers read them through these references,
   // since naming a thread_local inside the lambda would give each worker its own, empty copy.
   thread_local std::vector<int64_t> first_tile_storage;  // [count + 1]: product j has tiles [first[j], first[j + 1])
   thread_local std::vector<TilePlan> plan_storage;       // [count]
-  thread_local std::vector<int64_t> scaled_at_storage;   // [count]: offset of product j's scaled x, or -1
-  thread_local std::vector<float> scaled_storage;        // the FP8 products' activations times 2^40
+  thread_local std::vector<int> exponent_storage;        // the fused FP8 products' k per token, product after product
   std::vector<int64_t>& first = first_tile_storage;
   std::vector<TilePlan>& plans = plan_storage;
-  std::vector<int64_t>& scaled_at = scaled_at_storage;
-  std::vector<float>& scaled = scaled_storage;
+  std::vector<int>& exponents = exponent_storage;
   first.assign(1, 0);
   plans.assign(count, TilePlan{});
-  scaled_at.assign(count, -1);
-  int64_t max_cols = 0, scaled_size = 0;
+  exponents.clear();
+  int64_t max_cols = 0;
   for (int64_t j = 0; j < count; ++j) {
     const MatmulProduct& p = products[j];
     first.push_back(first.back() + (p.w->rows + kTileRows - 1) / kTileRows);
-    const bool can_fuse = CanFuse(*p.w);
-    plans[j].fused = can_fuse;
-    plans[j].block_scaled = p.w->dtype == DType::kF8E4M3 && can_fuse;
     max_cols = std::max(max_cols, p.w->cols);
-    if (!plans[j].block_scaled) continue;
-    for (int64_t i = 0; i < j && scaled_at[j] < 0; ++i)  // products reading the same activations share one copy
-      if (scaled_at[i] >= 0 && products[i].x == p.x && products[i].n * products[i].w->cols == p.n * p.w->cols) scaled_at[j] = scaled_at[i];
-    if (scaled_at[j] < 0) {
-      scaled_at[j] = scaled_size;
-      scaled_size += p.n * p.w->cols;
+    const bool fp8 = p.w->dtype == DType::kF8E4M3;
+    const float max_scale = fp8 ? MaxBlockScale(*p.w) : 0.0f;
+    plans[j].fused = CanFuse(*p.w, max_scale);
+    if (!fp8 || !plans[j].fused) continue;
+    for (int64_t t = 0; t < p.n; ++t)
+      exponents.push_back(Fp8ActivationExponent(MaxAbs(p.x + t * p.w->cols, p.w->cols), max_scale));
+  }
+  for (int64_t j = 0, at = 0; j < count; ++j)  // pointers only now: `exponents` no longer grows
+    if (products[j].w->dtype == DType::kF8E4M3 && plans[j].fused) {
+      plans[j].exponents = exponents.data() + at;
+      at += products[j].n;
     }
-  }
-  scaled.resize(static_cast<size_t>(scaled_size));
-  for (int64_t j = 0; j < count; ++j) {
-    if (scaled_at[j] < 0) continue;
-    float* out = scaled.data() + scaled_at[j];
-    plans[j].scaled_x = out;
-    const float* x = products[j].x;
-    for (int64_t i = 0; i < products[j].n * products[j].w->cols; ++i) out[i] = x[i] * kFp8ActivationScale;  // exact
-  }
   pool.ParallelFor(first.back(), [&](int64_t i0, int64_t i1) {
     thread_local std::vector<float> tile;  // reused across calls and steps: no allocation in the hot path
+    thread_local Fp8ScaledActivations scaled, other;
     tile.resize(static_cast<size_t>(kTileRows * max_cols));
+    scaled.product = other.product = -1;  // product numbers are this call's
     int64_t j = std::upper_bound(first.begin(), first.end(), i0) - first.begin() - 1;  // the product of tile i0
     int64_t ahead = j;                                                                  // ... of tile i + kPrefetchTiles
     for (int64_t i = i0; i < i1; ++i) {
@@ -306,7 +380,7 @@ void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& po
       const int64_t target = i + kPrefetchTiles;
       while (ahead < count && target >= first[ahead + 1]) ++ahead;
       if (ahead < count && plans[ahead].fused) PrefetchTile(*products[ahead].w, (target - first[ahead]) * kTileRows);
-      ProductTile(products[j], plans[j], (i - first[j]) * kTileRows, tile.data());
+      ProductTile(products[j], plans[j], j, (i - first[j]) * kTileRows, scaled, other, tile.data());
     }
   });
 }

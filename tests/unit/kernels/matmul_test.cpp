@@ -234,8 +234,8 @@ TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
     }
 }
 
-// The fused kernel does not decode the NaN code and folds 2^80 into the block scale: a tile with a NaN
-// code, or a matrix whose scale x 2^80 overflows, must take the decoded-tile path and give its bits.
+// The fused kernel does not decode the NaN code and carries 2^120 with the block scale: a tile with a NaN
+// code, or a matrix whose scale x 2^120 overflows, must take a decoding path and give the tiled path's bits.
 TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
   std::mt19937 rng(13);
   Fp8Matrix w(8, 256, 128, rng);
@@ -247,7 +247,7 @@ TEST_P(MatmulOnEachTarget, FusedPathFallsBackOnNanCodesAndHugeScales) {
       if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
     return true;
   };
-  for (const float scale : {0.005f, 1e30f}) {  // 1e30 x 2^80 is not a finite float
+  for (const float scale : {0.005f, 1e30f}) {  // 1e30 x 2^120 is not a finite float
     w.scales[0] = scale;
     std::vector<float> single(8), batched(3 * 8);
     Matmul(w.view, x.data() + 256, 1, single.data(), pool);  // fused where it can
@@ -292,9 +292,10 @@ TEST_P(MatmulOnEachTarget, NanMemoGivesTheBitsOfScanningEachTile) {
   EXPECT_FALSE(std::isnan(y[5]));
 }
 
-// The GEMV sums code * 2^-120 products per column block before the block scale: the activations carry
-// 2^40 so that small activations times the smallest (subnormal) codes stay normal floats. Without it
-// these products (~2^-139) would keep only a few bits and miss 1e-5 by far.
+// The GEMV dots code * 2^-120 with the activations times their block scale times 2^120, so its products
+// have their real magnitudes: small activations times the smallest (subnormal) codes stay normal floats.
+// Products of code * 2^-120 with the plain activations (~2^-139) would keep only a few bits and miss 1e-5
+// by far.
 TEST_P(MatmulOnEachTarget, Fp8SmallActivationsTimesSubnormalCodesKeepTheirBits) {
   std::mt19937 rng(17);
   Fp8Matrix w(8, 256, 128, rng);
@@ -312,7 +313,52 @@ TEST_P(MatmulOnEachTarget, Fp8SmallActivationsTimesSubnormalCodesKeepTheirBits) 
   }
 }
 
-// A tile with an FP8 NaN code is decoded and dotted from memory (Fp8TileDot); its other rows must keep
+// A tile whose rows lie in two FP8 row blocks (a view starting off a multiple of 4 rows within a block) is
+// dotted row by row, each row against its own block's scaled activations: its rows must have the bits they
+// have in a view whose tiles do not straddle, alone and batched.
+TEST_P(MatmulOnEachTarget, Fp8TilesAcrossRowBlocksKeepTheFusedBits) {
+  std::mt19937 rng(31);
+  Fp8Matrix w(64, 256 + 3, 8, rng);  // 8 x 8 blocks: a view from row 2 has a tile across every row block edge
+  const WeightMatrix shifted = w.view.Rows(2, 60);
+  ThreadPool pool(2);
+  for (int64_t n : {1, 2, 3}) {
+    const std::vector<float> x = RandomFloats(n * w.view.cols, rng);
+    std::vector<float> whole(n * 64), part(n * 60);
+    Matmul(w.view, x.data(), n, whole.data(), pool);
+    Matmul(shifted, x.data(), n, part.data(), pool);
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t r = 0; r < 60; ++r)
+        ASSERT_EQ(std::memcmp(&part[t * 60 + r], &whole[t * 64 + r + 2], sizeof(float)), 0) << "n=" << n << " row " << r;
+    std::vector<double> want, magnitude;
+    reference::Matmul(shifted, x.data(), n, &want, &magnitude);
+    EXPECT_LE(MaxRelativeError(part, want, magnitude), 1e-5) << "n=" << n;
+    EXPECT_NE(part[0], whole[1]);  // negative control: a neighbouring row differs
+  }
+}
+
+// Activations times block scales beyond 2^6 would overflow x * s * 2^120: such a token's scaled
+// activations take 2^-k and its outputs 2^k (kernels/cpu/fused_dot-inl.h). It must still match the
+// reference, with the bits it has alone when it shares a pass with an ordinary token.
+TEST_P(MatmulOnEachTarget, Fp8LargeActivationsTimesLargeScalesStayFinite) {
+  std::mt19937 rng(37);
+  Fp8Matrix w(8, 256 + 5, 128, rng);
+  for (auto& s : w.scales) s *= 1000.0f;  // 1 to 10
+  std::vector<float> x = RandomFloats(3 * w.view.cols, rng);
+  for (int64_t c = 0; c < w.view.cols; ++c) x[c] *= 1e4f;  // token 0: |x| s up to ~4e5
+  ThreadPool pool(2);
+  std::vector<float> alone(8);
+  Matmul(w.view, x.data(), 1, alone.data(), pool);
+  for (int64_t n : {1, 2, 3}) {  // alone, a pair, a pair and a lone token
+    std::vector<float> y(n * 8);
+    Matmul(w.view, x.data(), n, y.data(), pool);
+    std::vector<double> want, magnitude;
+    reference::Matmul(w.view, x.data(), n, &want, &magnitude);
+    EXPECT_LE(MaxRelativeError(y, want, magnitude), 1e-5) << "n=" << n;
+    EXPECT_EQ(std::memcmp(y.data(), alone.data(), 8 * sizeof(float)), 0) << "n=" << n;
+  }
+}
+
+// A tile with an FP8 NaN code is decoded and dotted from memory (Fp8TileByRows); its other rows must keep
 // the fused kernel's bits, for a lone token and for tokens in pairs.
 TEST_P(MatmulOnEachTarget, Fp8DecodedTileEqualsFusedKernelBitForBit) {
   std::mt19937 rng(19);
