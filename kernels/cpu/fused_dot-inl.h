@@ -115,10 +115,16 @@ constexpr int64_t kFusedTokens = 2;
 // [65536 x 1024] 1.5-2.3 ms one row at a time against 2.0-2.7 four together, [32768 x 2048] 1.7 against
 // 2.4, but [16384 x 4096] 2.1 against 1.7 and [9362 x 7168] 4.2 against 2.3. More tokens are bound by the
 // FMAs, and 4 rows x 2 tokens x 2 accumulators = 16 independent chains cover the FMA latency x 2 pipes
-// where one row's few do not, so they always take G = 4. The order within a row, which fixes the bits, is
-// the same either way.
+// where one row's few do not, so they take G = 4, except a call of 2 or 3 tokens on rows of 512 to 1,536
+// columns (`small`'s hidden width 1,024: its routed experts at batch 16, every projection of the hidden
+// state at batches 2-3), which stream from DRAM faster one row at a time. In-process A/B over 64 MiB of [256 x cols] matrices, 16 per call
+// (docs/performance.md, round 20), G = 1 / G = 4 at 2 / 3 tokens: 256 columns 1.04 / 1.02, 512 0.94 /
+// 0.93, 1,024 0.63 / 0.80 (BF16 0.66 / 0.63), 1,536 0.74 / 0.88, 2,048 0.97 / 1.11, 7,168 2.01 / 1.74;
+// 4 tokens at 1,024: 0.96. The order within a row, which fixes the bits, is the same either way.
 constexpr int64_t kFp8OneRowMaxCols = 2048;
-HWY_INLINE bool OneRowAtATime(int64_t tokens, const WeightMatrix& w) {
+constexpr int64_t kFewTokensMax = 3, kFewTokensMinCols = 512, kFewTokensMaxCols = 1536;
+HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightMatrix& w) {
+  if (call_tokens <= kFewTokensMax && w.cols >= kFewTokensMinCols && w.cols <= kFewTokensMaxCols) return true;
   return tokens == 1 && (w.dtype != DType::kF8E4M3 || w.cols <= kFp8OneRowMaxCols);
 }
 
@@ -226,7 +232,7 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
     constexpr int64_t T = decltype(tokens)::value;
     const float* xs[T];
     for (int64_t u = 0; u < T; ++u) xs[u] = x + (t + u) * w.cols;
-    if (OneRowAtATime(T, w)) {
+    if (OneRowAtATime(T, n, w)) {
       FusedDotRows<T, 1>(xs, w.cols, rows, outs);
     } else {
       FusedDotRows<T, kFusedRows>(xs, w.cols, rows, outs);

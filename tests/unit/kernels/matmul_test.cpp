@@ -209,7 +209,8 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
 // Every batch below kMinGemmTokens (a batched decode step) must give each token the bits it has alone, for
 // FP8 (a column tail, a partial last block, a slice whose columns start inside a block, and rows wider than
 // kernels/cpu/fused_dot-inl.h's kFp8OneRowMaxCols, which a lone token dots four at a time rather than one
-// after another), BF16 and F32, and odd token counts (pairs plus a lone token).
+// after another), BF16 and F32, and odd token counts (pairs plus a lone token); 2 and 3 tokens on rows of
+// 512-1,536 columns read a tile's rows one at a time, more tokens four at a time.
 TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
   std::mt19937 rng(29);
   Fp8Matrix fp8(40, 640 + 7, 128, rng);
@@ -222,7 +223,7 @@ TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
                                 {DType::kF32, reinterpret_cast<const std::byte*>(f32.data()), 0, 40, 300}};
   ThreadPool pool(2);
   for (const WeightMatrix& w : views)
-    for (const int64_t n : {int64_t{4}, int64_t{7}, int64_t{16}, int64_t{21}, kMinGemmTokens - 1}) {
+    for (const int64_t n : {int64_t{2}, int64_t{3}, int64_t{4}, int64_t{7}, int64_t{16}, int64_t{21}, kMinGemmTokens - 1}) {
       const std::vector<float> x = RandomFloats(n * w.cols, rng);
       std::vector<float> batched(n * w.rows), single(w.rows);
       Matmul(w, x.data(), n, batched.data(), pool);
