@@ -115,16 +115,18 @@ constexpr int64_t kFusedTokens = 2;
 // [65536 x 1024] 1.5-2.3 ms one row at a time against 2.0-2.7 four together, [32768 x 2048] 1.7 against
 // 2.4, but [16384 x 4096] 2.1 against 1.7 and [9362 x 7168] 4.2 against 2.3. More tokens are bound by the
 // FMAs, and 4 rows x 2 tokens x 2 accumulators = 16 independent chains cover the FMA latency x 2 pipes
-// where one row's few do not, so they take G = 4, except a call of 2 or 3 tokens on rows of 512 to 1,536
-// columns (`small`'s hidden width 1,024: its routed experts at batch 16, every projection of the hidden
-// state at batches 2-3), which stream from DRAM faster one row at a time. In-process A/B over 64 MiB of [256 x cols] matrices, 16 per call
-// (docs/performance.md, round 20), G = 1 / G = 4 at 2 / 3 tokens: 256 columns 1.04 / 1.02, 512 0.94 /
-// 0.93, 1,024 0.63 / 0.80 (BF16 0.66 / 0.63), 1,536 0.74 / 0.88, 2,048 0.97 / 1.11, 7,168 2.01 / 1.74;
-// 4 tokens at 1,024: 0.96. The order within a row, which fixes the bits, is the same either way.
+// where one row's few do not, so they take G = 4, except in a call whose activations take at most 16 KiB
+// (tokens x columns <= 4,096 floats) on rows of at least 512 columns (`small`'s hidden width 1,024 up to
+// 4 tokens: its routed experts at batch 16, every projection of the hidden state at batches 2-4), which
+// stream from DRAM faster one row at a time. In-process A/B over 64 MiB of [256 x cols] matrices, 16 per
+// call (docs/performance.md, round 20), G = 1 / G = 4 at 2 / 3 / 4 tokens: 256 columns 1.04 / 1.02 / 1.10,
+// 512 0.94 / 0.93 / 0.98-0.99 (5-8 tokens 0.93-1.02), 768 at 5 tokens 0.93, 1,024 0.63 / 0.80 / 0.83-0.96
+// (BF16 0.66 / 0.63 / 0.77; 5 tokens 1.00), 1,536 0.74 / 0.88 / 1.09, 2,048 0.97 / 1.11 / 1.22, 7,168 2.01
+// / 1.74 / 1.79. The order within a row, which fixes the bits, is the same either way.
 constexpr int64_t kFp8OneRowMaxCols = 2048;
-constexpr int64_t kFewTokensMax = 3, kFewTokensMinCols = 512, kFewTokensMaxCols = 1536;
+constexpr int64_t kOneRowMinCols = 512, kOneRowMaxCallFloats = 4096;
 HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightMatrix& w) {
-  if (call_tokens <= kFewTokensMax && w.cols >= kFewTokensMinCols && w.cols <= kFewTokensMaxCols) return true;
+  if (call_tokens >= 2 && w.cols >= kOneRowMinCols && call_tokens * w.cols <= kOneRowMaxCallFloats) return true;
   return tokens == 1 && (w.dtype != DType::kF8E4M3 || w.cols <= kFp8OneRowMaxCols);
 }
 
