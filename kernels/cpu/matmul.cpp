@@ -345,13 +345,16 @@ void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& po
   thread_local std::vector<int64_t> first_tile_storage;  // [count + 1]: product j has tiles [first[j], first[j + 1])
   thread_local std::vector<TilePlan> plan_storage;       // [count]
   thread_local std::vector<int> exponent_storage;        // the fused FP8 products' k per token, product after product
+  thread_local std::vector<float> max_abs_storage;       // max |x| per token of the last fused FP8 product's activations
   std::vector<int64_t>& first = first_tile_storage;
   std::vector<TilePlan>& plans = plan_storage;
   std::vector<int>& exponents = exponent_storage;
+  std::vector<float>& max_abs = max_abs_storage;
   first.assign(1, 0);
   plans.assign(count, TilePlan{});
   exponents.clear();
   int64_t max_cols = 0;
+  const MatmulProduct* last_fp8 = nullptr;
   for (int64_t j = 0; j < count; ++j) {
     const MatmulProduct& p = products[j];
     first.push_back(first.back() + (p.w->rows + kTileRows - 1) / kTileRows);
@@ -360,8 +363,13 @@ void MatmulManyImpl(const MatmulProduct* products, int64_t count, ThreadPool& po
     const float max_scale = fp8 ? MaxBlockScale(*p.w) : 0.0f;
     plans[j].fused = CanFuse(*p.w, max_scale);
     if (!fp8 || !plans[j].fused) continue;
-    for (int64_t t = 0; t < p.n; ++t)
-      exponents.push_back(Fp8ActivationExponent(MaxAbs(p.x + t * p.w->cols, p.w->cols), max_scale));
+    // A MoE layer's experts all read the same activations: their max |x| is scanned once.
+    if (last_fp8 == nullptr || last_fp8->x != p.x || last_fp8->n != p.n || last_fp8->w->cols != p.w->cols) {
+      max_abs.resize(static_cast<size_t>(p.n));
+      for (int64_t t = 0; t < p.n; ++t) max_abs[t] = MaxAbs(p.x + t * p.w->cols, p.w->cols);
+      last_fp8 = &p;
+    }
+    for (int64_t t = 0; t < p.n; ++t) exponents.push_back(Fp8ActivationExponent(max_abs[t], max_scale));
   }
   for (int64_t j = 0, at = 0; j < count; ++j)  // pointers only now: `exponents` no longer grows
     if (products[j].w->dtype == DType::kF8E4M3 && plans[j].fused) {
