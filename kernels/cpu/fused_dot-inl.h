@@ -17,6 +17,7 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -182,20 +183,55 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
   }
 }
 
-// Tiles ahead that the decode GEMV prefetches (in its order of tiles, across the matrices of one call). A tile's rows are short streams (1-2 KiB each for hidden 1024)
-// that start on a new page every tile, where the hardware prefetchers retrain and stop, so without help
-// each tile begins with demand misses; one tile ahead was enough for FP8, two were better for BF16
-// (single-thread CPU time over [32768 x 1024] BF16: 4.5-6.3 ms without, 3.2-3.3 ms at two tiles).
+// Software prefetching of the decode GEMV's weights, tile by tile (TilePrefetch): the tile kPrefetchTiles
+// ahead in the call's order of tiles, a part before each token pass of the current tile, for products of
+// at least kPrefetchMinTokens tokens on rows of at most kPrefetchMaxRowBytes. With many tokens a tile is
+// read by several passes whose activations (16 tokens x 4 KiB at 1,024 columns) evict whatever the
+// hardware prefetchers brought, and short rows (a new page every tile) do not train them. In-process A/B
+// against no prefetching (docs/performance.md, round 21), time with / without at 16 / 8 tokens: BF16
+// [129280 x 1024] 0.73-0.78 / 0.78-0.93 (6 tokens 1.09, 4 tokens 1.22), FP8 [65536 x 1024] 0.80-0.85 /
+// 0.76 (6 tokens 0.84, 2 tokens 1.18, one token 1.55), FP8 2,048 columns 0.91 / 0.96, FP8 1,536 columns
+// 0.89 at 16; but longer rows lose: BF16 2,048 columns 1.14, BF16 7,168 1.05, FP8 7,168 1.06 / 1.06. All of
+// a tile's lines at once (one burst before its first pass) was slower than none: 1.06 at 16 tokens.
 constexpr int64_t kPrefetchTiles = 2;
+constexpr int64_t kPrefetchMinTokens = 8;
+constexpr int64_t kPrefetchMaxRowBytes = 2048;
 
-void PrefetchTile(const WeightMatrix& w, int64_t r) {
-  if (r + kFusedRows > w.rows) return;
-  // The row pitch in bytes once per tile rather than RowBytes per row.
-  const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype)), bytes = w.cols * size, pitch = w.pitch() * size;
-  const std::byte* row = w.RowBytes(r);
-  for (int64_t k = 0; k < kFusedRows; ++k, row += pitch)
-    for (int64_t o = 0; o < bytes; o += 64) hwy::Prefetch(row + o);  // one per cache line
+HWY_INLINE bool PrefetchPays(int64_t tokens, const WeightMatrix& w) {
+  return tokens >= kPrefetchMinTokens && w.cols * static_cast<int64_t>(DTypeSize(w.dtype)) <= kPrefetchMaxRowBytes;
 }
+
+// A tile's cache lines (kFusedRows rows), prefetched in parts: Part(p, passes) before pass p of the tile
+// being computed. Empty (first == nullptr): nothing to prefetch.
+struct TilePrefetch {
+  const std::byte* first = nullptr;  // row 0 of the tile; nullptr: nothing to prefetch
+  int64_t pitch = 0;                 // bytes from one row to the next
+  int64_t row_lines = 0;             // cache lines per row
+
+  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none when prefetching does not pay for them
+  // or w has fewer rows left (its last, partial tile).
+  static TilePrefetch For(const WeightMatrix& w, int64_t r, int64_t tokens) {
+    if (!PrefetchPays(tokens, w) || r + kFusedRows > w.rows) return {};
+    const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype));
+    return {w.RowBytes(r), w.pitch() * size, (w.cols * size + 63) / 64};
+  }
+  // Part p of `parts` equal parts of the tile's lines, row after row. The signal fence is a side effect
+  // for the compiler only (no instruction): GCC 12 otherwise marks a prefetch loop like this one pure and
+  // deletes it with the call, leaving no prefetch in the binary (seen with objdump).
+  void Part(int64_t p, int64_t parts) const {
+    if (first == nullptr) return;
+    const int64_t lines = kFusedRows * row_lines, begin = p * lines / parts, end = (p + 1) * lines / parts;
+    const std::byte* row = first + begin / row_lines * pitch;
+    for (int64_t l = begin, line = begin % row_lines; l < end; ++l) {
+      hwy::Prefetch(row + line * 64);
+      if (++line == row_lines) {
+        line = 0;
+        row += pitch;
+      }
+    }
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+};
 
 // Whether rows [r0, r1) of w hold an FP8 NaN code, which the kernels that decode codes in registers
 // (E4m3CodeLanes) do not decode: the caller then takes a decoding path (DecodeE4m3Codes / DecodeE4m3Lanes
@@ -226,7 +262,8 @@ bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r +
 // The kFusedRows rows r.. of w (read through `rows`) against tokens [0, n) of x (row t at x + t * w.cols)
 // into y[t * w.rows + r + k]: kFusedTokens tokens per pass, a last odd token alone.
 template <class Rows>
-HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows, float* y) {
+HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows,
+                               const TilePrefetch& next, float* y) {
   float dots[kFusedTokens][kFusedRows];
   float* outs[kFusedTokens] = {dots[0], dots[1]};
   static_assert(kFusedTokens == 2, "outs lists kFusedTokens rows");
@@ -241,21 +278,28 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
     }
     for (int64_t u = 0; u < T; ++u) std::copy_n(dots[u], kFusedRows, y + (t + u) * w.rows + r);
   };
+  const int64_t passes = (n + kFusedTokens - 1) / kFusedTokens;
   int64_t t = 0;
-  for (; t + kFusedTokens <= n; t += kFusedTokens) pass(std::integral_constant<int64_t, kFusedTokens>(), t);
-  if (t < n) pass(std::integral_constant<int64_t, 1>(), t);
+  for (; t + kFusedTokens <= n; t += kFusedTokens) {
+    next.Part(t / kFusedTokens, passes);
+    pass(std::integral_constant<int64_t, kFusedTokens>(), t);
+  }
+  if (t < n) {
+    next.Part(t / kFusedTokens, passes);
+    pass(std::integral_constant<int64_t, 1>(), t);
+  }
 }
 
 // The kFusedRows rows r.. of w against the n token rows of x (CanFuse, !TileHasNan(w, r); for FP8, x
-// scaled for the tile's row block as above) into y[t * w.rows + r + k], k < kFusedRows. The row sources
-// are set up once for all of the tile's passes: their row addresses take integer divisions, which per pass
-// of two tokens cost about a third of the FP8 kernel's time with its tile in cache. The caller prefetches
-// (PrefetchTile), kPrefetchTiles tiles ahead in its own order of tiles.
-void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r, float* y) {
+// scaled for the tile's row block as above) into y[t * w.rows + r + k], k < kFusedRows, prefetching `next`
+// (the tile kPrefetchTiles ahead in the caller's order of tiles) a part per pass. The row sources are set
+// up once for all of the tile's passes: their row addresses take integer divisions, which per pass of two
+// tokens cost about a third of the FP8 kernel's time with its tile in cache.
+void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const TilePrefetch& next, float* y) {
   switch (w.dtype) {
-    case DType::kF8E4M3: FusedDotPasses(x, n, w, r, Fp8Rows(w, r), y); return;
-    case DType::kBF16: FusedDotPasses(x, n, w, r, Bf16Rows(w, r), y); return;
-    default: FusedDotPasses(x, n, w, r, F32Rows(w, r), y); return;
+    case DType::kF8E4M3: FusedDotPasses(x, n, w, r, Fp8Rows(w, r), next, y); return;
+    case DType::kBF16: FusedDotPasses(x, n, w, r, Bf16Rows(w, r), next, y); return;
+    default: FusedDotPasses(x, n, w, r, F32Rows(w, r), next, y); return;
   }
 }
 
