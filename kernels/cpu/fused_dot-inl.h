@@ -13,7 +13,6 @@
 #define SIEVE_KERNELS_CPU_FUSED_DOT_INL_H_
 #endif
 
-#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 #include <algorithm>
@@ -184,22 +183,19 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
 }
 
 // Software prefetching of the decode GEMV's weights, tile by tile (TilePrefetch): the tile kPrefetchTiles
-// ahead in the call's order of tiles, a part before each token pass of the current tile, for products of
-// at least kPrefetchMinTokens tokens on rows of at most kPrefetchMaxRowBytes. With many tokens a tile is
-// read by several passes whose activations (16 tokens x 4 KiB at 1,024 columns) evict whatever the
-// hardware prefetchers brought, and short rows (a new page every tile) do not train them. In-process A/B
-// against no prefetching (docs/performance.md, round 21), time with / without at 16 / 8 tokens: BF16
-// [129280 x 1024] 0.73-0.78 / 0.78-0.93 (6 tokens 1.09, 4 tokens 1.22), FP8 [65536 x 1024] 0.80-0.85 /
-// 0.76 (6 tokens 0.84, 2 tokens 1.18, one token 1.55), FP8 2,048 columns 0.91 / 0.96, FP8 1,536 columns
-// 0.89 at 16; but longer rows lose: BF16 2,048 columns 1.14, BF16 7,168 1.05, FP8 7,168 1.06 / 1.06. All of
-// a tile's lines at once (one burst before its first pass) was slower than none: 1.06 at 16 tokens.
+// ahead in the call's order of tiles, into L2, a part before each token pass of the current tile, for
+// products of at least kPrefetchMinTokens tokens. With several tokens a tile is read by several passes
+// whose activations (16 tokens x 4 KiB at 1,024 columns) evict whatever the hardware prefetchers brought
+// to L1, and short rows (a new page every tile) do not train them. In-process A/B against no prefetching
+// (docs/performance.md, round 21), time with / without: at 16 tokens BF16 [129280 x 1024] 0.80, FP8
+// [65536 x 1024] 0.80-0.85, FP8 [32768 x 2048] 0.91, BF16 [65536 x 2048] 0.90-0.91, BF16 [16384 x 7168]
+// 0.94, FP8 [9362 x 7168] 0.97-1.00; at 8 tokens 0.64-0.75, at 6 0.64-0.71 (1,024 columns); at 4
+// 0.93-1.02, 3 0.96-1.07, 2 1.17-1.20, one token 1.06-1.08: with one or two passes the prefetches come as
+// one burst, and a stream from DRAM does better with the hardware prefetchers alone. Into L1 instead
+// (prefetcht0) the long rows lost (BF16 2,048 columns 1.17, 7,168 columns 1.08, FP8 7,168 1.07): a tile of
+// 16-28 KiB brought to L1 evicts the activations the current tile's passes still read.
 constexpr int64_t kPrefetchTiles = 2;
-constexpr int64_t kPrefetchMinTokens = 8;
-constexpr int64_t kPrefetchMaxRowBytes = 2048;
-
-HWY_INLINE bool PrefetchPays(int64_t tokens, const WeightMatrix& w) {
-  return tokens >= kPrefetchMinTokens && w.cols * static_cast<int64_t>(DTypeSize(w.dtype)) <= kPrefetchMaxRowBytes;
-}
+constexpr int64_t kPrefetchMinTokens = 6;
 
 // A tile's cache lines (kFusedRows rows), prefetched in parts: Part(p, passes) before pass p of the tile
 // being computed. Empty (first == nullptr): nothing to prefetch.
@@ -208,22 +204,23 @@ struct TilePrefetch {
   int64_t pitch = 0;                 // bytes from one row to the next
   int64_t row_lines = 0;             // cache lines per row
 
-  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none when prefetching does not pay for them
-  // or w has fewer rows left (its last, partial tile).
+  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none below kPrefetchMinTokens or when w has
+  // fewer rows left (its last, partial tile).
   static TilePrefetch For(const WeightMatrix& w, int64_t r, int64_t tokens) {
-    if (!PrefetchPays(tokens, w) || r + kFusedRows > w.rows) return {};
+    if (tokens < kPrefetchMinTokens || r + kFusedRows > w.rows) return {};
     const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype));
     return {w.RowBytes(r), w.pitch() * size, (w.cols * size + 63) / 64};
   }
-  // Part p of `parts` equal parts of the tile's lines, row after row. The signal fence is a side effect
-  // for the compiler only (no instruction): GCC 12 otherwise marks a prefetch loop like this one pure and
-  // deletes it with the call, leaving no prefetch in the binary (seen with objdump).
+  // Part p of `parts` equal parts of the tile's lines, row after row, into L2 (locality 2: prefetcht1 on
+  // x86; Highway's Prefetch has only the L1 hint). The signal fence is a side effect for the compiler
+  // only (no instruction): GCC 12 otherwise marks a prefetch loop like this one pure and deletes it with
+  // the call, leaving no prefetch in the binary (seen with objdump).
   void Part(int64_t p, int64_t parts) const {
     if (first == nullptr) return;
     const int64_t lines = kFusedRows * row_lines, begin = p * lines / parts, end = (p + 1) * lines / parts;
     const std::byte* row = first + begin / row_lines * pitch;
     for (int64_t l = begin, line = begin % row_lines; l < end; ++l) {
-      hwy::Prefetch(row + line * 64);
+      __builtin_prefetch(row + line * 64, /*rw=*/0, /*locality=*/2);
       if (++line == row_lines) {
         line = 0;
         row += pitch;
