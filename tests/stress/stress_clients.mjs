@@ -30,15 +30,23 @@ async function metrics() {
   }
   return m;
 }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Calls probe() every `every` ms until done(its value) or `ms` have passed; returns the last value.
+async function pollUntil(probe, done, ms, every = 50) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(every);
+  }
+}
 // Waits (deadline 30 s) until the engine is idle and every KV block is free again.
 async function idle() {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
+  const isIdle = async () => {
     const m = await metrics();
-    if (m['vllm:num_requests_running'] === 0 && m['vllm:num_requests_waiting'] === 0 && m['vllm:kv_cache_usage_perc'] === 0) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return m['vllm:num_requests_running'] === 0 && m['vllm:num_requests_waiting'] === 0 && m['vllm:kv_cache_usage_perc'] === 0;
+  };
+  return pollUntil(isIdle, (ok) => ok, 30_000);
 }
 
 // One SSE request read to the end; returns {status, events} or throws.
@@ -151,9 +159,7 @@ const longStream = JSON.stringify({ model, prompt: 'go', max_tokens: 300, ignore
   // the count to settle (deadline 10 s) instead of reading it once.
   const abortsSince = async () =>
     (await metrics())['vllm:request_success_totalabort'] - (before['vllm:request_success_totalabort'] ?? 0);
-  let aborts = await abortsSince();
-  for (const deadline = Date.now() + 10_000; aborts < 8 && Date.now() < deadline; aborts = await abortsSince())
-    await new Promise((r) => setTimeout(r, 50));
+  const aborts = await pollUntil(abortsSince, (n) => n >= 8, 10_000);
   f.note = `aborted ${aborts}, KV freed ${freed}`;
   f.expect = () => freed && aborts === 8;
   figure('disconnect mid-stream', f);
@@ -163,7 +169,7 @@ const longStream = JSON.stringify({ model, prompt: 'go', max_tokens: 300, ignore
   for (let i = 0; i < 8; i++) {
     f.tried++;
     const s = rawRequest(longStream, { contentLength: 10_000, send: longStream.slice(0, 20) });
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     s.destroy();
     f.completed++;
   }
@@ -195,8 +201,7 @@ const longStream = JSON.stringify({ model, prompt: 'go', max_tokens: 300, ignore
   s.on('close', () => { closed = true; });
   s.on('error', () => {});
   const timer = setInterval(() => { if (!closed) s.write(' '); }, 1000);
-  const deadline = Date.now() + 20_000;
-  while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await pollUntil(() => closed, (c) => c, 20_000, 100);
   clearInterval(timer);
   s.destroy();
   const ok = (await fetch(`${base}/v1/models`, { headers: auth })).status === 200;
