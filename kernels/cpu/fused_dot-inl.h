@@ -1,8 +1,8 @@
-// The decode GEMV's inner kernel: kFusedRows weight rows dotted with up to kFusedTokens activation rows,
+// The decode GEMV's inner kernel: kFusedRows weight rows dotted with up to kWideTokens activation rows,
 // reading the FP8 / BF16 / F32 weights in place and decoding them in registers, so each weight byte goes
 // from memory to an FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
 //
-// Bits: each token's outputs are the same whether its pass carries one or kFusedTokens tokens, and FP8
+// Bits: each token's outputs are the same whether its pass carries one, two or four tokens, and FP8
 // tiles with a NaN code (decoded by DecodeE4m3Codes, then Fp8TileRowDot: DotRowGroup for both) give the
 // fused kernel's bits in their other rows. So a token's logits do not depend on how many tokens share
 // its step (below kMinGemmTokens).
@@ -102,8 +102,18 @@ struct F32Rows {
 };
 
 // Tokens per pass of the fused kernels: each weight vector decoded in registers feeds this many tokens.
-// Two keep every accumulator of the FP8 kernel in a register (2 x 4 rows x 2 block + 2 x 4 total sums).
+// A pass of kFusedTokens reads G rows of the tile together (OneRowAtATime below). An FP8 product whose
+// rows are read together first takes passes of kWideTokens tokens against kWideRows rows: 4 tokens x 2
+// rows x 2 accumulators hold 16 registers, as 2 tokens x 4 rows do, but each decoded weight vector feeds
+// four FMAs instead of two, which halves the FP8 decode (three integer operations per vector) per FMA, for
+// twice the activation loads per FMA. In-process A/B on the AMD machine of docs/performance.md (round 22),
+// time of 4 x 2 / 2 x 4: FP8 at 16 tokens [256 x 1024] 0.81-0.86, [9362 x 7168] 0.83-0.85, [32768 x 2048]
+// 0.875-0.89; at 8 tokens 0.85-0.97, at 5-6 0.88-0.90. End to end (a step of 16 tokens) 0.94-0.96 on
+// `medium`, 0.96-1.00 on `small`, whose FP8 products at 16 tokens are only the attention's. BF16 decodes a vector in two operations and lost: [129280 x
+// 1024] 0.97-1.03, [16384 x 7168] 1.17. 4 tokens x 1 row lost too (1.20-1.53: an activation load per FMA),
+// and so did 6 x 2 (1.05-1.22: 24 accumulators leave too few registers).
 constexpr int64_t kFusedTokens = 2;
+constexpr int64_t kWideTokens = 4, kWideRows = 2;
 
 // Rows dotted together (G) by the kernels below, in groups of a tile's rows. At one token G decides how
 // the tile is read: G = 1 reads each row front to back (one stream, which the hardware prefetcher
@@ -131,7 +141,9 @@ HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightM
 }
 
 // Columns [i, end) of rows k0 .. k0 + G of `rows` against T tokens: vector pairs into `a` (even vectors)
-// and `b` (odd), then a last single vector into `a`; returns where the vectors end (the scalar tail).
+// and `b` (odd), then a last single vector into `a`; returns where the vectors end (the scalar tail). The
+// token loops unroll fully (T <= kWideTokens): a partly unrolled one indexes the accumulators with a
+// variable, which puts them in memory (2.4-2.9x slower at four tokens).
 template <int64_t T, int64_t G, class Rows, class V>
 HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, int64_t k0, int64_t i, int64_t end,
                                      V (&a)[T][G], V (&b)[T][G]) {
@@ -140,7 +152,7 @@ HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, in
   HWY_UNROLL(4) for (; i + 2 * lanes <= end; i += 2 * lanes) {
     HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
       const auto w0 = rows.Lanes(df, k0 + g, i), w1 = rows.Lanes(df, k0 + g, i + lanes);
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) {
+      HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) {
         a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
         b[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i + lanes), w1, b[t][g]);
       }
@@ -149,7 +161,7 @@ HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, in
   if (i + lanes <= end) {
     HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) {
       const auto w0 = rows.Lanes(df, k0 + g, i);
-      HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
+      HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) a[t][g] = hn::MulAdd(hn::LoadU(df, x[t] + i), w0, a[t][g]);
     }
     i += lanes;
   }
@@ -163,7 +175,7 @@ template <int64_t T, int64_t G, class Rows>
 HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out) {
   const hn::ScalableTag<float> df;
   hn::Vec<decltype(df)> a[T][G], b[T][G];
-  HWY_UNROLL(2) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
+  HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
   int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
   for (int64_t t = 0; t < T; ++t)
     for (int64_t g = 0; g < G; ++g) out[t][g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
@@ -172,13 +184,23 @@ HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t
       for (int64_t g = 0; g < G; ++g) out[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][g]);
 }
 
+// out[t][k0 + g] = x[t] . row k0 + g of `rows`, g < G.
+template <int64_t T, int64_t G, class Rows>
+HWY_INLINE void DotRowGroupAt(const float* const* x, int64_t n, const Rows& rows, int64_t k0, float* const* out) {
+  float* group_out[T];
+  for (int64_t t = 0; t < T; ++t) group_out[t] = out[t] + k0;
+  DotRowGroup<T, G>(x, n, rows, k0, group_out);
+}
+
 // out[t][k] = x[t] . row k of `rows`, k < kFusedRows, G rows together (see OneRowAtATime).
 template <int64_t T, int64_t G, class Rows>
 HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
-  HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) {
-    float* group_out[T];
-    for (int64_t t = 0; t < T; ++t) group_out[t] = out[t] + k0;
-    DotRowGroup<T, G>(x, n, rows, k0, group_out);
+  static_assert(kFusedRows == 4, "the groups below cover a tile of four rows");
+  if constexpr (G == 2) {  // two calls: clang refuses to unroll the loop below at two trips (-Wpass-failed)
+    DotRowGroupAt<T, G>(x, n, rows, 0, out);
+    DotRowGroupAt<T, G>(x, n, rows, 2, out);
+  } else {
+    HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) DotRowGroupAt<T, G>(x, n, rows, k0, out);
   }
 }
 
@@ -257,32 +279,40 @@ bool RowsHaveNan(const WeightMatrix& w, int64_t r0, int64_t r1) {
 bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r + kFusedRows); }
 
 // The kFusedRows rows r.. of w (read through `rows`) against tokens [0, n) of x (row t at x + t * w.cols)
-// into y[t * w.rows + r + k]: kFusedTokens tokens per pass, a last odd token alone.
+// into y[t * w.rows + r + k]: passes of kWideTokens tokens while that many remain (in FP8 products whose
+// rows are read together), then of kFusedTokens, then a last odd token alone.
 template <class Rows>
 HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows,
                                const TilePrefetch& next, float* y) {
-  float dots[kFusedTokens][kFusedRows];
-  float* outs[kFusedTokens] = {dots[0], dots[1]};
-  static_assert(kFusedTokens == 2, "outs lists kFusedTokens rows");
+  float dots[kWideTokens][kFusedRows];
+  float* outs[kWideTokens] = {dots[0], dots[1], dots[2], dots[3]};
+  static_assert(kWideTokens == 4, "outs lists kWideTokens rows");
   const auto pass = [&](auto tokens, int64_t t) {
     constexpr int64_t T = decltype(tokens)::value;
     const float* xs[T];
     for (int64_t u = 0; u < T; ++u) xs[u] = x + (t + u) * w.cols;
-    if (OneRowAtATime(T, n, w)) {
+    if constexpr (T == kWideTokens) {
+      FusedDotRows<T, kWideRows>(xs, w.cols, rows, outs);
+    } else if (OneRowAtATime(T, n, w)) {
       FusedDotRows<T, 1>(xs, w.cols, rows, outs);
     } else {
       FusedDotRows<T, kFusedRows>(xs, w.cols, rows, outs);
     }
     for (int64_t u = 0; u < T; ++u) std::copy_n(dots[u], kFusedRows, y + (t + u) * w.rows + r);
   };
-  const int64_t passes = (n + kFusedTokens - 1) / kFusedTokens;
-  int64_t t = 0;
-  for (; t + kFusedTokens <= n; t += kFusedTokens) {
-    next.Part(t / kFusedTokens, passes);
+  const int64_t wide = (!std::is_same_v<Rows, Fp8Rows> || OneRowAtATime(kWideTokens, n, w)) ? 0 : n / kWideTokens;
+  const int64_t passes = wide + (n - wide * kWideTokens + kFusedTokens - 1) / kFusedTokens;
+  int64_t t = 0, p = 0;
+  for (; p < wide; ++p, t += kWideTokens) {
+    next.Part(p, passes);
+    pass(std::integral_constant<int64_t, kWideTokens>(), t);
+  }
+  for (; t + kFusedTokens <= n; ++p, t += kFusedTokens) {
+    next.Part(p, passes);
     pass(std::integral_constant<int64_t, kFusedTokens>(), t);
   }
   if (t < n) {
-    next.Part(t / kFusedTokens, passes);
+    next.Part(p, passes);
     pass(std::integral_constant<int64_t, 1>(), t);
   }
 }

@@ -203,8 +203,8 @@ constexpr int64_t kTileRows = 4;
 static_assert(kTileRows == kFusedRows, "a fused pass must cover exactly one tile, in Dot4Impl's order");
 
 // How the full tiles of a product are computed: `fused`: CanFuse, from the weight bytes decoded in
-// registers, kFusedTokens tokens per pass (each weight vector decoded once per pass instead of stored to
-// a tile and reloaded per token); `exponents`: a fused FP8 product's k of each token (the FP8 numerics of
+// registers, up to kWideTokens tokens per pass (each weight vector decoded once per pass instead of stored
+// to a tile and reloaded per token); `exponents`: a fused FP8 product's k of each token (the FP8 numerics of
 // kernels/cpu/fused_dot-inl.h), null for the others.
 struct TilePlan {
   bool fused = false;
