@@ -109,9 +109,10 @@ struct F32Rows {
 // twice the activation loads per FMA. In-process A/B on the AMD machine of docs/performance.md (round 22),
 // time of 4 x 2 / 2 x 4: FP8 at 16 tokens [256 x 1024] 0.81-0.86, [9362 x 7168] 0.83-0.85, [32768 x 2048]
 // 0.875-0.89; at 8 tokens 0.85-0.97, at 5-6 0.88-0.90. End to end (a step of 16 tokens) 0.94-0.96 on
-// `medium`, 0.96-1.00 on `small`, whose FP8 products at 16 tokens are only the attention's. BF16 decodes a vector in two operations and lost: [129280 x
-// 1024] 0.97-1.03, [16384 x 7168] 1.17. 4 tokens x 1 row lost too (1.20-1.53: an activation load per FMA),
-// and so did 6 x 2 (1.05-1.22: 24 accumulators leave too few registers).
+// `medium`, 0.96-1.00 on `small`, whose FP8 products at 16 tokens are only the attention's. BF16 decodes
+// a vector in two operations and lost: [129280 x 1024] 0.97-1.03, [16384 x 7168] 1.17. 4 tokens x 1 row
+// lost too (1.20-1.53: an activation load per FMA), and so did 6 x 2 (1.05-1.22: 24 accumulators leave
+// too few registers).
 constexpr int64_t kFusedTokens = 2;
 constexpr int64_t kWideTokens = 4, kWideRows = 2;
 
