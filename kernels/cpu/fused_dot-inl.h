@@ -119,12 +119,16 @@ constexpr int64_t kWideTokens = 4, kWideRows = 2;
 // Rows dotted together (G) by the kernels below, in groups of a tile's rows. At one token G decides how
 // the tile is read: G = 1 reads each row front to back (one stream, which the hardware prefetcher
 // follows) and loads x once per row; G = 4 interleaves the four rows (four short streams) and loads each
-// x vector once for the four. Measured on the AMD machine of docs/performance.md, 2 threads: BF16 takes
-// one row at a time at any width ([129280 x 1024] 47-52 GB/s against 35-38 four together, round 12;
-// [129280 x 7168] 48-53 ms against 55-58, round 16). FP8 reads 4 bytes of x per weight byte that way
-// (BF16: 2), and it pays once the row no longer fits L1 beside the stream (round 16, gemv_bench):
-// [65536 x 1024] 1.5-2.3 ms one row at a time against 2.0-2.7 four together, [32768 x 2048] 1.7 against
-// 2.4, but [16384 x 4096] 2.1 against 1.7 and [9362 x 7168] 4.2 against 2.3. More tokens are bound by the
+// x vector once for the four. One row at a time pays while x (4 bytes per column) stays in L1 beside the
+// weight stream; once it does not, each row reads x again from L2, and four rows together win. FP8 reads
+// 4 bytes of x per weight byte that way, BF16 2, so FP8 crosses over at half BF16's width. Measured on the
+// AMD machine of docs/performance.md, 2 threads. FP8 (round 16, gemv_bench): [65536 x 1024] 1.5-2.3 ms
+// one row at a time against 2.0-2.7 four together, [32768 x 2048] 1.7 against 2.4, but [16384 x 4096] 2.1
+// against 1.7 and [9362 x 7168] 4.2 against 2.3. BF16: [129280 x 1024] 47-52 GB/s one row at a time
+// against 35-38 (round 12); in-process A/B at one token, G = 4 / G = 1 (round 23, vector units shared
+// with a neighbour): 2,048 columns 1.11, 4,096 1.03, 7,168 0.78, 16,384 0.71, and the full-shape 4-layer
+// decode step, whose lm_head is [129280 x 7168], 0.84-0.87 (A/A 1.01). (Round 16 had timed separate
+// binaries at 7,168 columns the other way, 55-58 ms against 48-53.) More tokens are bound by the
 // FMAs, and 4 rows x 2 tokens x 2 accumulators = 16 independent chains cover the FMA latency x 2 pipes
 // where one row's few do not, so they take G = 4, except in a call whose activations take at most 16 KiB
 // (tokens x columns <= 4,096 floats) on rows of at least 512 columns (`small`'s hidden width 1,024 up to
@@ -134,11 +138,16 @@ constexpr int64_t kWideTokens = 4, kWideRows = 2;
 // 512 0.94 / 0.93 / 0.98-0.99 (5-8 tokens 0.93-1.02), 768 at 5 tokens 0.93, 1,024 0.63 / 0.80 / 0.83-0.96
 // (BF16 0.66 / 0.63 / 0.77; 5 tokens 1.00), 1,536 0.74 / 0.88 / 1.09, 2,048 0.97 / 1.11 / 1.22, 7,168 2.01
 // / 1.74 / 1.79. The order within a row, which fixes the bits, is the same either way.
-constexpr int64_t kFp8OneRowMaxCols = 2048;
+constexpr int64_t kFp8OneRowMaxCols = 2048, kBf16OneRowMaxCols = 4096;
 constexpr int64_t kOneRowMinCols = 512, kOneRowMaxCallFloats = 4096;
 HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightMatrix& w) {
   if (call_tokens >= 2 && w.cols >= kOneRowMinCols && call_tokens * w.cols <= kOneRowMaxCallFloats) return true;
-  return tokens == 1 && (w.dtype != DType::kF8E4M3 || w.cols <= kFp8OneRowMaxCols);
+  if (tokens != 1) return false;
+  switch (w.dtype) {
+    case DType::kF8E4M3: return w.cols <= kFp8OneRowMaxCols;
+    case DType::kBF16: return w.cols <= kBf16OneRowMaxCols;
+    default: return true;  // F32: not measured, and its few matrices are narrow
+  }
 }
 
 // Columns [i, end) of rows k0 .. k0 + G of `rows` against T tokens: vector pairs into `a` (even vectors)

@@ -209,7 +209,7 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
 // Every batch below kMinGemmTokens (a batched decode step) must give each token the bits it has alone, for
 // FP8 (a column tail, a partial last block, a slice whose columns start inside a block, and rows wider than
 // kernels/cpu/fused_dot-inl.h's kFp8OneRowMaxCols, which a lone token dots four at a time rather than one
-// after another), BF16 and F32, and odd token counts (pairs plus a lone token); up to 4 tokens on the
+// after another), BF16 (also rows wider than kBf16OneRowMaxCols) and F32, and odd token counts (pairs plus a lone token); up to 4 tokens on the
 // 647-column matrix read a tile's rows one at a time, more tokens (FP8) in passes of four tokens against two
 // rows (kWideTokens), then pairs against four rows and a lone token (7 = 4 + 2 + 1, 21 = 5 x 4 + 1); BF16 and
 // F32 in pairs and a lone token.
@@ -219,9 +219,12 @@ TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
   Fp8Matrix wide_fp8(12, 2048 + 133, 128, rng);
   std::vector<uint16_t> bf16(40 * 300);
   for (auto& b : bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
+  std::vector<uint16_t> wide_bf16(12 * (4096 + 133));
+  for (auto& b : wide_bf16) b = FloatToBf16(std::normal_distribution<float>(0, 1)(rng));
   const std::vector<float> f32 = RandomFloats(40 * 300, rng);
   const WeightMatrix views[] = {fp8.view, fp8.view.Rows(3, 33).Cols(61, 500), wide_fp8.view,
                                 {DType::kBF16, reinterpret_cast<const std::byte*>(bf16.data()), 0, 40, 300},
+                                {DType::kBF16, reinterpret_cast<const std::byte*>(wide_bf16.data()), 0, 12, 4096 + 133},
                                 {DType::kF32, reinterpret_cast<const std::byte*>(f32.data()), 0, 40, 300}};
   ThreadPool pool(2);
   for (const WeightMatrix& w : views)
