@@ -181,17 +181,24 @@ HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, in
 // out[t][g] = x[t] . row k0 + g of `rows` over n columns, g < G, for T tokens, each with the same
 // accumulators and order (even vectors in `a`, odd in `b`), so one token's bits depend neither on T nor
 // on G. The scalar tail uses explicit fmas rather than whatever -ffp-contract makes of each instantiation.
-template <int64_t T, int64_t G, class Rows>
-HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out) {
+template <int64_t T, int64_t G, class Rows, class V>
+HWY_INLINE void FinishRowGroup(const float* const* x, int64_t n, const Rows& rows, int64_t k0, int64_t i,
+                               V (&a)[T][G], V (&b)[T][G], float* const* out) {
   const hn::ScalableTag<float> df;
-  hn::Vec<decltype(df)> a[T][G], b[T][G];
-  HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
-  int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
   for (int64_t t = 0; t < T; ++t)
     for (int64_t g = 0; g < G; ++g) out[t][g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
   for (; i < n; ++i)
     for (int64_t t = 0; t < T; ++t)
       for (int64_t g = 0; g < G; ++g) out[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][g]);
+}
+
+template <int64_t T, int64_t G, class Rows>
+HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out) {
+  const hn::ScalableTag<float> df;
+  hn::Vec<decltype(df)> a[T][G], b[T][G];
+  HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
+  const int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
+  FinishRowGroup<T, G>(x, n, rows, k0, i, a, b, out);
 }
 
 // out[t][k0 + g] = x[t] . row k0 + g of `rows`, g < G.
@@ -226,8 +233,25 @@ HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float*
 // one burst, and a stream from DRAM does better with the hardware prefetchers alone. Into L1 instead
 // (prefetcht0) the long rows lost (BF16 2,048 columns 1.17, 7,168 columns 1.08, FP8 7,168 1.07): a tile of
 // 16-28 KiB brought to L1 evicts the activations the current tile's passes still read.
+//
+// One token against a tile's rows read together (G = 4: FP8 over 2,048 columns, BF16 over 4,096) is the
+// exception: its four row streams of 4-7 KiB (one or two pages each) end at every tile and restart four
+// rows on, which the hardware prefetchers learn anew each time, so it reads from DRAM at ~70% of the
+// probe where one long row stream reaches ~90%. It prefetches the tile ahead in kSpreadParts parts spread
+// over its single pass (OneTokenRowsTogether). In-process A/B on the AMD machine of docs/performance.md
+// (round 23, vector units shared with a neighbour), with / without: FP8 [16384 x 7168] 0.77-0.83, 16 x
+// [2048 x 7168] per call 0.87, [28672 x 4096] 0.92-0.93, [7168 x 16384] 0.96, BF16 [129280 x 7168] 0.86;
+// the tile's prefetches in one burst instead 1.11-1.16. Decode steps: the full-shape 4-layer checkpoint at
+// batch 1 0.907 / 0.949 and at batch 16 (experts of one token) 0.950, `medium` at batch 1 0.967 (A/A
+// 0.999-1.003).
 constexpr int64_t kPrefetchTiles = 2;
 constexpr int64_t kPrefetchMinTokens = 6;
+constexpr int64_t kSpreadParts = 8;
+
+// Whether a product of `tokens` tokens on w prefetches its tiles (above).
+HWY_INLINE bool PrefetchesTiles(int64_t tokens, const WeightMatrix& w) {
+  return tokens >= kPrefetchMinTokens || (tokens == 1 && !OneRowAtATime(1, 1, w));
+}
 
 // A tile's cache lines (kFusedRows rows), prefetched in parts: Part(p, passes) before pass p of the tile
 // being computed. Empty (first == nullptr): nothing to prefetch.
@@ -236,10 +260,10 @@ struct TilePrefetch {
   int64_t pitch = 0;                 // bytes from one row to the next
   int64_t row_lines = 0;             // cache lines per row
 
-  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none below kPrefetchMinTokens or when w has
+  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none unless PrefetchesTiles, or when w has
   // fewer rows left (its last, partial tile).
   static TilePrefetch For(const WeightMatrix& w, int64_t r, int64_t tokens) {
-    if (tokens < kPrefetchMinTokens || r + kFusedRows > w.rows) return {};
+    if (!PrefetchesTiles(tokens, w) || r + kFusedRows > w.rows) return {};
     const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype));
     return {w.RowBytes(r), w.pitch() * size, (w.cols * size + 63) / 64};
   }
@@ -288,9 +312,30 @@ bool RowsHaveNan(const WeightMatrix& w, int64_t r0, int64_t r1) {
 // Whether the tile of rows [r, r + kFusedRows) holds an FP8 NaN code (RowsHaveNan).
 bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r + kFusedRows); }
 
+// out[k] = x . row k of `rows`, k < kFusedRows, the rows together (DotRowGroup<1, kFusedRows>'s order and
+// bits), with part p of `next` prefetched before the p-th of kSpreadParts column ranges. Each range but
+// the last ends on a vector pair, so every vector goes to the accumulator it has in one range.
+template <class Rows>
+HWY_INLINE void OneTokenRowsTogether(const float* x, int64_t n, const Rows& rows, const TilePrefetch& next, float* out) {
+  const hn::ScalableTag<float> df;
+  const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(df));
+  hn::Vec<decltype(df)> a[1][kFusedRows], b[1][kFusedRows];
+  HWY_UNROLL(4) for (int64_t g = 0; g < kFusedRows; ++g) a[0][g] = b[0][g] = hn::Zero(df);
+  const float* xs[1] = {x};
+  float* outs[1] = {out};
+  int64_t i = 0;
+  for (int64_t p = 0; p < kSpreadParts; ++p) {
+    const int64_t end = p + 1 == kSpreadParts ? n : n * (p + 1) / kSpreadParts / pair * pair;
+    next.Part(p, kSpreadParts);
+    i = AccumulateVectors<1, kFusedRows>(xs, rows, 0, i, end, a, b);
+  }
+  FinishRowGroup<1, kFusedRows>(xs, n, rows, 0, i, a, b, outs);
+}
+
 // The kFusedRows rows r.. of w (read through `rows`) against tokens [0, n) of x (row t at x + t * w.cols)
 // into y[t * w.rows + r + k]: passes of kWideTokens tokens while that many remain (in FP8 products whose
-// rows are read together), then of kFusedTokens, then a last odd token alone.
+// rows are read together), then of kFusedTokens, then a last odd token alone; a product of one token whose
+// rows are read together in OneTokenRowsTogether, with `next` spread over its pass.
 template <class Rows>
 HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows,
                                const TilePrefetch& next, float* y) {
@@ -310,6 +355,11 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
     }
     for (int64_t u = 0; u < T; ++u) std::copy_n(dots[u], kFusedRows, y + (t + u) * w.rows + r);
   };
+  if (n == 1 && !OneRowAtATime(1, 1, w)) {
+    OneTokenRowsTogether(x, w.cols, rows, next, dots[0]);
+    std::copy_n(dots[0], kFusedRows, y + r);
+    return;
+  }
   const int64_t wide = (!std::is_same_v<Rows, Fp8Rows> || OneRowAtATime(kWideTokens, n, w)) ? 0 : n / kWideTokens;
   const int64_t passes = wide + (n - wide * kWideTokens + kFusedTokens - 1) / kFusedTokens;
   int64_t t = 0, p = 0;
