@@ -316,7 +316,8 @@ bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r +
 // bits), with part p of `next` prefetched before the p-th of kSpreadParts column ranges. Each range but
 // the last ends on a vector pair, so every vector goes to the accumulator it has in one range.
 template <class Rows>
-HWY_INLINE void OneTokenRowsTogether(const float* x, int64_t n, const Rows& rows, const TilePrefetch& next, float* out) {
+HWY_INLINE void OneTokenRowsTogether(const float* x, int64_t n, const Rows& rows, const TilePrefetch& next,
+                                      float* out) {
   const hn::ScalableTag<float> df;
   const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(df));
   hn::Vec<decltype(df)> a[1][kFusedRows], b[1][kFusedRows];

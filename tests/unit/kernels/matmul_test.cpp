@@ -209,10 +209,10 @@ TEST_P(MatmulOnEachTarget, FusedDecodeEqualsTiledPathBitForBit) {
 // Every batch below kMinGemmTokens (a batched decode step) must give each token the bits it has alone, for
 // FP8 (a column tail, a partial last block, a slice whose columns start inside a block, and rows wider than
 // kernels/cpu/fused_dot-inl.h's kFp8OneRowMaxCols, which a lone token dots four at a time rather than one
-// after another), BF16 (also rows wider than kBf16OneRowMaxCols) and F32, and odd token counts (pairs plus a lone token); up to 4 tokens on the
-// 647-column matrix read a tile's rows one at a time, more tokens (FP8) in passes of four tokens against two
-// rows (kWideTokens), then pairs against four rows and a lone token (7 = 4 + 2 + 1, 21 = 5 x 4 + 1); BF16 and
-// F32 in pairs and a lone token.
+// after another), BF16 (also rows wider than kBf16OneRowMaxCols) and F32, and odd token counts (pairs plus
+// a lone token); up to 4 tokens on the 647-column matrix read a tile's rows one at a time, more tokens
+// (FP8) in passes of four tokens against two rows (kWideTokens), then pairs against four rows and a lone
+// token (7 = 4 + 2 + 1, 21 = 5 x 4 + 1); BF16 and F32 in pairs and a lone token.
 TEST_P(MatmulOnEachTarget, DecodeBatchesKeepEachTokensBits) {
   std::mt19937 rng(29);
   Fp8Matrix fp8(40, 640 + 7, 128, rng);
