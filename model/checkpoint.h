@@ -37,8 +37,9 @@ struct LinearWeight {
 
 // Where the tensors' bytes live once the checkpoint is open.
 enum class WeightLoad {
-  // Views into the shards' memory mappings (the default): ready at once, pages read from the page cache
-  // on first use, 4 KiB at a time, and evictable under memory pressure.
+  // Views into the shards' memory mappings (the default): open at once, evictable under memory pressure;
+  // Model::Load then maps the pages a rank reads into the process (model/weight_prefault.h), which reads
+  // them from disk where they are not cached yet.
   kMapped,
   // llama.cpp's `--no-mmap`: every tensor copied into anonymous memory (2 MiB pages where the kernel gives
   // them), each on a 64-byte boundary, in the order a forward step reads them (ExpectedTensors: layer by

@@ -2,10 +2,15 @@
 #include "model/deepseek_model.h"
 
 #include <algorithm>
+#include <chrono>
 
+#include "core/available_memory.h"
+#include "core/logging.h"
+#include "core/numa_nodes.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
 #include "model/step_tokens.h"
+#include "model/weight_prefault.h"
 #include "model/weight_views.h"
 
 namespace sieve::model {
@@ -46,6 +51,20 @@ StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const Checkpoint> c
                                    std::to_string(l.attn_tp_size) + ") ranks and the MoE group world_size (" +
                                    std::to_string(l.world_size) + ")");
   SIEVE_ASSIGN_OR_RETURN(const ModelShard shard, ModelShard::Create(c, l));
+  if (checkpoint->load() == WeightLoad::kMapped) {
+    const auto start = std::chrono::steady_clock::now();
+    const PrefaultReport r = PrefaultPages(RankWeightPages(*checkpoint, shard, options.enable_mtp),
+                                           AvailableMemoryBytes(), OnlineNumaNodes());
+    using Outcome = PrefaultReport::Outcome;
+    if (r.outcome == Outcome::kDone) {
+      spdlog::debug("Mapped {:.2f} GB of weight pages in {:.2f} s", static_cast<double>(r.bytes) / 1e9,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    } else if (r.outcome == Outcome::kSeveralNodes) {
+      spdlog::debug("Weight pages not mapped ahead ({})", r.why_not);
+    } else {
+      spdlog::warn("Weight pages not mapped ahead ({}): the first steps will fault them in", r.why_not);
+    }
+  }
   return std::unique_ptr<Model>(new DeepseekModel(std::move(checkpoint), options, shard));
 }
 
