@@ -150,6 +150,80 @@ HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightM
   }
 }
 
+// Software prefetching of the decode GEMV's weights, tile by tile (TilePrefetch): the tile kPrefetchTiles
+// ahead in the call's order of tiles, into L2, a part before each token pass of the current tile, for
+// products of at least kPrefetchMinTokens tokens. With several tokens a tile is read by several passes
+// whose activations (16 tokens x 4 KiB at 1,024 columns) evict whatever the hardware prefetchers brought
+// to L1, and short rows (a new page every tile) do not train them. In-process A/B against no prefetching
+// (docs/performance.md, round 21), time with / without: at 16 tokens BF16 [129280 x 1024] 0.80, FP8
+// [65536 x 1024] 0.80-0.85, FP8 [32768 x 2048] 0.91, BF16 [65536 x 2048] 0.90-0.91, BF16 [16384 x 7168]
+// 0.94, FP8 [9362 x 7168] 0.97-1.00; at 8 tokens 0.64-0.75, at 6 0.64-0.71 (1,024 columns); at 4
+// 0.93-1.02, 3 0.96-1.07, 2 1.17-1.20, one token 1.06-1.08: with one or two passes the prefetches come as
+// one burst, and a stream from DRAM does better with the hardware prefetchers alone. Into L1 instead
+// (prefetcht0) the long rows lost (BF16 2,048 columns 1.17, 7,168 columns 1.08, FP8 7,168 1.07): a tile of
+// 16-28 KiB brought to L1 evicts the activations the current tile's passes still read.
+//
+// Fewer tokens against a tile's rows read together (RowsTogether, by OneRowAtATime's rule: at one token FP8 over 2,048
+// columns and BF16 over 4,096; at 2-5 tokens most calls whose activations exceed 16 KiB) are the exception: the tile's
+// row streams of 4-7 KiB (one or two pages each) end at every tile and restart four rows on, which the hardware
+// prefetchers learn anew each time, so one token read from DRAM at ~70% of the probe where one long row stream reaches
+// ~90%. These prefetch the tile ahead in kSpreadParts or more parts spread over their passes' row groups, each group's
+// columns cut into ranges (SpreadPrefetch). In-process A/B on the AMD machine of docs/performance.md (vector units
+// shared with a neighbour), with / without. One token (round 23): FP8 [16384 x 7168] 0.77-0.83, 16 x [2048 x 7168] per
+// call 0.87, [28672 x 4096] 0.92-0.93, [7168 x 16384] 0.96, BF16 [129280 x 7168] 0.86; the tile's prefetches in one
+// burst instead 1.11-1.16; decode steps of the full-shape 4-layer checkpoint at batch 1 0.907 / 0.949. 2-5 tokens
+// (round 24): FP8 16 x [2048 x 7168] 0.89 / 0.87 / 0.67 / 0.81 at 2 / 3 / 4 / 5 tokens, 16 x [7168 x 2048] 0.76 / 0.66
+// at 3 / 4, [18432 x 7168] 0.85 / 0.72 at 2 / 4, 64 x [256 x 1024] 0.74 at 5, BF16 [8192 x 7168] 0.75 / 0.82 at 2 / 4,
+// [129280 x 1024] 0.67 at 5; decode steps (`weight_load_bench`): `small` batch 5 0.75, 8 0.95 (its experts' few-token
+// products), `medium` batch 4 0.82, 16 0.90, full-shape 4-layer batch 4 0.82, 16 0.96 (A/A 0.997-1.012).
+constexpr int64_t kPrefetchTiles = 2;
+constexpr int64_t kPrefetchMinTokens = 6;
+constexpr int64_t kSpreadParts = 8;
+
+// Whether a product of `tokens` tokens on w reads a tile's rows together (OneRowAtATime for its first
+// pass: a call of 2+ tokens decides for all its passes of 2+ tokens).
+HWY_INLINE bool RowsTogether(int64_t tokens, const WeightMatrix& w) {
+  return !OneRowAtATime(std::min(tokens, kFusedTokens), tokens, w);
+}
+
+// Whether a product of `tokens` tokens on w prefetches its tiles (above).
+HWY_INLINE bool PrefetchesTiles(int64_t tokens, const WeightMatrix& w) {
+  return tokens >= kPrefetchMinTokens || RowsTogether(tokens, w);
+}
+
+// A tile's cache lines (kFusedRows rows), prefetched in parts: Part(p, passes) before pass p of the tile
+// being computed. Empty (first == nullptr): nothing to prefetch.
+struct TilePrefetch {
+  const std::byte* first = nullptr;  // row 0 of the tile; nullptr: nothing to prefetch
+  int64_t pitch = 0;                 // bytes from one row to the next
+  int64_t row_lines = 0;             // cache lines per row
+
+  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none unless PrefetchesTiles, or when w has
+  // fewer rows left (its last, partial tile).
+  static TilePrefetch For(const WeightMatrix& w, int64_t r, int64_t tokens) {
+    if (!PrefetchesTiles(tokens, w) || r + kFusedRows > w.rows) return {};
+    const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype));
+    return {w.RowBytes(r), w.pitch() * size, (w.cols * size + 63) / 64};
+  }
+  // Part p of `parts` equal parts of the tile's lines, row after row, into L2 (locality 2: prefetcht1 on
+  // x86; Highway's Prefetch has only the L1 hint). The signal fence is a side effect for the compiler
+  // only (no instruction): GCC 12 otherwise marks a prefetch loop like this one pure and deletes it with
+  // the call, leaving no prefetch in the binary (seen with objdump).
+  void Part(int64_t p, int64_t parts) const {
+    if (first == nullptr) return;
+    const int64_t lines = kFusedRows * row_lines, begin = p * lines / parts, end = (p + 1) * lines / parts;
+    const std::byte* row = first + begin / row_lines * pitch;
+    for (int64_t l = begin, line = begin % row_lines; l < end; ++l) {
+      __builtin_prefetch(row + line * 64, /*rw=*/0, /*locality=*/2);
+      if (++line == row_lines) {
+        line = 0;
+        row += pitch;
+      }
+    }
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+};
+
 // Columns [i, end) of rows k0 .. k0 + G of `rows` against T tokens: vector pairs into `a` (even vectors)
 // and `b` (odd), then a last single vector into `a`; returns where the vectors end (the scalar tail). The
 // token loops unroll fully (T <= kWideTokens): a partly unrolled one indexes the accumulators with a
@@ -192,99 +266,55 @@ HWY_INLINE void FinishRowGroup(const float* const* x, int64_t n, const Rows& row
       for (int64_t g = 0; g < G; ++g) out[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][g]);
 }
 
+// The tile ahead's prefetch parts spread over a tile's row groups (below kPrefetchMinTokens): each row
+// group's columns in `ranges` ranges, part `done` of `parts` before each. ranges == 1 and parts == 0: none.
+struct SpreadPrefetch {
+  const TilePrefetch* next = nullptr;
+  int64_t ranges = 1, parts = 0, done = 0;
+  void Before() {
+    if (parts > 0) next->Part(done++, parts);
+  }
+};
+
+// Columns [0, n) in spread.ranges ranges, each but the last ending on a vector pair, so every vector goes
+// to the accumulator it has in one range and the bits are those of one range.
 template <int64_t T, int64_t G, class Rows>
-HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out) {
+HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out,
+                            SpreadPrefetch& spread) {
   const hn::ScalableTag<float> df;
+  const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(df));
   hn::Vec<decltype(df)> a[T][G], b[T][G];
   HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
-  const int64_t i = AccumulateVectors<T, G>(x, rows, k0, 0, n, a, b);
+  int64_t i = 0;
+  for (int64_t p = 0; p < spread.ranges; ++p) {
+    const int64_t end = p + 1 == spread.ranges ? n : n * (p + 1) / spread.ranges / pair * pair;
+    spread.Before();
+    i = AccumulateVectors<T, G>(x, rows, k0, i, end, a, b);
+  }
   FinishRowGroup<T, G>(x, n, rows, k0, i, a, b, out);
 }
 
 // out[t][k0 + g] = x[t] . row k0 + g of `rows`, g < G.
 template <int64_t T, int64_t G, class Rows>
-HWY_INLINE void DotRowGroupAt(const float* const* x, int64_t n, const Rows& rows, int64_t k0, float* const* out) {
+HWY_INLINE void DotRowGroupAt(const float* const* x, int64_t n, const Rows& rows, int64_t k0, float* const* out,
+                              SpreadPrefetch& spread) {
   float* group_out[T];
   for (int64_t t = 0; t < T; ++t) group_out[t] = out[t] + k0;
-  DotRowGroup<T, G>(x, n, rows, k0, group_out);
+  DotRowGroup<T, G>(x, n, rows, k0, group_out, spread);
 }
 
 // out[t][k] = x[t] . row k of `rows`, k < kFusedRows, G rows together (see OneRowAtATime).
 template <int64_t T, int64_t G, class Rows>
-HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out) {
+HWY_INLINE void FusedDotRows(const float* const* x, int64_t n, Rows rows, float* const* out,
+                             SpreadPrefetch& spread) {
   static_assert(kFusedRows == 4, "the groups below cover a tile of four rows");
   if constexpr (G == 2) {  // two calls: clang refuses to unroll the loop below at two trips (-Wpass-failed)
-    DotRowGroupAt<T, G>(x, n, rows, 0, out);
-    DotRowGroupAt<T, G>(x, n, rows, 2, out);
+    DotRowGroupAt<T, G>(x, n, rows, 0, out, spread);
+    DotRowGroupAt<T, G>(x, n, rows, 2, out, spread);
   } else {
-    HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) DotRowGroupAt<T, G>(x, n, rows, k0, out);
+    HWY_UNROLL(4) for (int64_t k0 = 0; k0 < kFusedRows; k0 += G) DotRowGroupAt<T, G>(x, n, rows, k0, out, spread);
   }
 }
-
-// Software prefetching of the decode GEMV's weights, tile by tile (TilePrefetch): the tile kPrefetchTiles
-// ahead in the call's order of tiles, into L2, a part before each token pass of the current tile, for
-// products of at least kPrefetchMinTokens tokens. With several tokens a tile is read by several passes
-// whose activations (16 tokens x 4 KiB at 1,024 columns) evict whatever the hardware prefetchers brought
-// to L1, and short rows (a new page every tile) do not train them. In-process A/B against no prefetching
-// (docs/performance.md, round 21), time with / without: at 16 tokens BF16 [129280 x 1024] 0.80, FP8
-// [65536 x 1024] 0.80-0.85, FP8 [32768 x 2048] 0.91, BF16 [65536 x 2048] 0.90-0.91, BF16 [16384 x 7168]
-// 0.94, FP8 [9362 x 7168] 0.97-1.00; at 8 tokens 0.64-0.75, at 6 0.64-0.71 (1,024 columns); at 4
-// 0.93-1.02, 3 0.96-1.07, 2 1.17-1.20, one token 1.06-1.08: with one or two passes the prefetches come as
-// one burst, and a stream from DRAM does better with the hardware prefetchers alone. Into L1 instead
-// (prefetcht0) the long rows lost (BF16 2,048 columns 1.17, 7,168 columns 1.08, FP8 7,168 1.07): a tile of
-// 16-28 KiB brought to L1 evicts the activations the current tile's passes still read.
-//
-// One token against a tile's rows read together (G = 4: FP8 over 2,048 columns, BF16 over 4,096) is the
-// exception: its four row streams of 4-7 KiB (one or two pages each) end at every tile and restart four
-// rows on, which the hardware prefetchers learn anew each time, so it reads from DRAM at ~70% of the
-// probe where one long row stream reaches ~90%. It prefetches the tile ahead in kSpreadParts parts spread
-// over its single pass (OneTokenRowsTogether). In-process A/B on the AMD machine of docs/performance.md
-// (round 23, vector units shared with a neighbour), with / without: FP8 [16384 x 7168] 0.77-0.83, 16 x
-// [2048 x 7168] per call 0.87, [28672 x 4096] 0.92-0.93, [7168 x 16384] 0.96, BF16 [129280 x 7168] 0.86;
-// the tile's prefetches in one burst instead 1.11-1.16. Decode steps: the full-shape 4-layer checkpoint at
-// batch 1 0.907 / 0.949 and at batch 16 (experts of one token) 0.950, `medium` at batch 1 0.967 (A/A
-// 0.999-1.003).
-constexpr int64_t kPrefetchTiles = 2;
-constexpr int64_t kPrefetchMinTokens = 6;
-constexpr int64_t kSpreadParts = 8;
-
-// Whether a product of `tokens` tokens on w prefetches its tiles (above).
-HWY_INLINE bool PrefetchesTiles(int64_t tokens, const WeightMatrix& w) {
-  return tokens >= kPrefetchMinTokens || (tokens == 1 && !OneRowAtATime(1, 1, w));
-}
-
-// A tile's cache lines (kFusedRows rows), prefetched in parts: Part(p, passes) before pass p of the tile
-// being computed. Empty (first == nullptr): nothing to prefetch.
-struct TilePrefetch {
-  const std::byte* first = nullptr;  // row 0 of the tile; nullptr: nothing to prefetch
-  int64_t pitch = 0;                 // bytes from one row to the next
-  int64_t row_lines = 0;             // cache lines per row
-
-  // Rows [r, r + kFusedRows) of w, read by `tokens` tokens; none unless PrefetchesTiles, or when w has
-  // fewer rows left (its last, partial tile).
-  static TilePrefetch For(const WeightMatrix& w, int64_t r, int64_t tokens) {
-    if (!PrefetchesTiles(tokens, w) || r + kFusedRows > w.rows) return {};
-    const int64_t size = static_cast<int64_t>(DTypeSize(w.dtype));
-    return {w.RowBytes(r), w.pitch() * size, (w.cols * size + 63) / 64};
-  }
-  // Part p of `parts` equal parts of the tile's lines, row after row, into L2 (locality 2: prefetcht1 on
-  // x86; Highway's Prefetch has only the L1 hint). The signal fence is a side effect for the compiler
-  // only (no instruction): GCC 12 otherwise marks a prefetch loop like this one pure and deletes it with
-  // the call, leaving no prefetch in the binary (seen with objdump).
-  void Part(int64_t p, int64_t parts) const {
-    if (first == nullptr) return;
-    const int64_t lines = kFusedRows * row_lines, begin = p * lines / parts, end = (p + 1) * lines / parts;
-    const std::byte* row = first + begin / row_lines * pitch;
-    for (int64_t l = begin, line = begin % row_lines; l < end; ++l) {
-      __builtin_prefetch(row + line * 64, /*rw=*/0, /*locality=*/2);
-      if (++line == row_lines) {
-        line = 0;
-        row += pitch;
-      }
-    }
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-  }
-};
 
 // Whether rows [r0, r1) of w hold an FP8 NaN code, which the kernels that decode codes in registers
 // (E4m3CodeLanes) do not decode: the caller then takes a decoding path (DecodeE4m3Codes / DecodeE4m3Lanes
@@ -312,70 +342,52 @@ bool RowsHaveNan(const WeightMatrix& w, int64_t r0, int64_t r1) {
 // Whether the tile of rows [r, r + kFusedRows) holds an FP8 NaN code (RowsHaveNan).
 bool TileHasNan(const WeightMatrix& w, int64_t r) { return RowsHaveNan(w, r, r + kFusedRows); }
 
-// out[k] = x . row k of `rows`, k < kFusedRows, the rows together (DotRowGroup<1, kFusedRows>'s order and
-// bits), with part p of `next` prefetched before the p-th of kSpreadParts column ranges. Each range but
-// the last ends on a vector pair, so every vector goes to the accumulator it has in one range.
-template <class Rows>
-HWY_INLINE void OneTokenRowsTogether(const float* x, int64_t n, const Rows& rows, const TilePrefetch& next,
-                                      float* out) {
-  const hn::ScalableTag<float> df;
-  const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(df));
-  hn::Vec<decltype(df)> a[1][kFusedRows], b[1][kFusedRows];
-  HWY_UNROLL(4) for (int64_t g = 0; g < kFusedRows; ++g) a[0][g] = b[0][g] = hn::Zero(df);
-  const float* xs[1] = {x};
-  float* outs[1] = {out};
-  int64_t i = 0;
-  for (int64_t p = 0; p < kSpreadParts; ++p) {
-    const int64_t end = p + 1 == kSpreadParts ? n : n * (p + 1) / kSpreadParts / pair * pair;
-    next.Part(p, kSpreadParts);
-    i = AccumulateVectors<1, kFusedRows>(xs, rows, 0, i, end, a, b);
-  }
-  FinishRowGroup<1, kFusedRows>(xs, n, rows, 0, i, a, b, outs);
+// Rows read together by a pass of T tokens of a product of n (kWideRows, one, or kFusedRows).
+template <int64_t T>
+HWY_INLINE int64_t PassRows(int64_t n, const WeightMatrix& w) {
+  if (T == kWideTokens) return kWideRows;
+  return OneRowAtATime(T, n, w) ? 1 : kFusedRows;
 }
 
 // The kFusedRows rows r.. of w (read through `rows`) against tokens [0, n) of x (row t at x + t * w.cols)
 // into y[t * w.rows + r + k]: passes of kWideTokens tokens while that many remain (in FP8 products whose
-// rows are read together), then of kFusedTokens, then a last odd token alone; a product of one token whose
-// rows are read together in OneTokenRowsTogether, with `next` spread over its pass.
+// rows are read together), then of kFusedTokens, then a last odd token alone. `next` is prefetched a part
+// per pass from kPrefetchMinTokens tokens on, and below that (when PrefetchesTiles) in kSpreadParts or
+// more parts spread over every row group's columns (SpreadPrefetch).
 template <class Rows>
 HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows,
                                const TilePrefetch& next, float* y) {
   float dots[kWideTokens][kFusedRows];
   float* outs[kWideTokens] = {dots[0], dots[1], dots[2], dots[3]};
   static_assert(kWideTokens == 4, "outs lists kWideTokens rows");
-  const auto pass = [&](auto tokens, int64_t t) {
+  const int64_t wide = (!std::is_same_v<Rows, Fp8Rows> || OneRowAtATime(kWideTokens, n, w)) ? 0 : n / kWideTokens;
+  const int64_t pairs = (n - wide * kWideTokens) / kFusedTokens, odd = n - wide * kWideTokens - pairs * kFusedTokens;
+  const int64_t passes = wide + pairs + odd;
+  SpreadPrefetch spread{&next};
+  if (n < kPrefetchMinTokens && next.first != nullptr) {
+    const int64_t groups = wide * (kFusedRows / kWideRows) + pairs * (kFusedRows / PassRows<kFusedTokens>(n, w)) +
+                           odd * (kFusedRows / PassRows<1>(n, w));
+    spread.ranges = (kSpreadParts + groups - 1) / groups;
+    spread.parts = groups * spread.ranges;
+  }
+  const auto pass = [&](auto tokens, int64_t t, int64_t p) {
     constexpr int64_t T = decltype(tokens)::value;
+    if (spread.parts == 0) next.Part(p, passes);
     const float* xs[T];
     for (int64_t u = 0; u < T; ++u) xs[u] = x + (t + u) * w.cols;
     if constexpr (T == kWideTokens) {
-      FusedDotRows<T, kWideRows>(xs, w.cols, rows, outs);
+      FusedDotRows<T, kWideRows>(xs, w.cols, rows, outs, spread);
     } else if (OneRowAtATime(T, n, w)) {
-      FusedDotRows<T, 1>(xs, w.cols, rows, outs);
+      FusedDotRows<T, 1>(xs, w.cols, rows, outs, spread);
     } else {
-      FusedDotRows<T, kFusedRows>(xs, w.cols, rows, outs);
+      FusedDotRows<T, kFusedRows>(xs, w.cols, rows, outs, spread);
     }
     for (int64_t u = 0; u < T; ++u) std::copy_n(dots[u], kFusedRows, y + (t + u) * w.rows + r);
   };
-  if (n == 1 && !OneRowAtATime(1, 1, w)) {
-    OneTokenRowsTogether(x, w.cols, rows, next, dots[0]);
-    std::copy_n(dots[0], kFusedRows, y + r);
-    return;
-  }
-  const int64_t wide = (!std::is_same_v<Rows, Fp8Rows> || OneRowAtATime(kWideTokens, n, w)) ? 0 : n / kWideTokens;
-  const int64_t passes = wide + (n - wide * kWideTokens + kFusedTokens - 1) / kFusedTokens;
   int64_t t = 0, p = 0;
-  for (; p < wide; ++p, t += kWideTokens) {
-    next.Part(p, passes);
-    pass(std::integral_constant<int64_t, kWideTokens>(), t);
-  }
-  for (; t + kFusedTokens <= n; ++p, t += kFusedTokens) {
-    next.Part(p, passes);
-    pass(std::integral_constant<int64_t, kFusedTokens>(), t);
-  }
-  if (t < n) {
-    next.Part(p, passes);
-    pass(std::integral_constant<int64_t, 1>(), t);
-  }
+  for (; p < wide; ++p, t += kWideTokens) pass(std::integral_constant<int64_t, kWideTokens>(), t, p);
+  for (; t + kFusedTokens <= n; ++p, t += kFusedTokens) pass(std::integral_constant<int64_t, kFusedTokens>(), t, p);
+  if (t < n) pass(std::integral_constant<int64_t, 1>(), t, p);
 }
 
 // The kFusedRows rows r.. of w against the n token rows of x (CanFuse, !TileHasNan(w, r); for FP8, x
@@ -396,7 +408,8 @@ void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r,
 float Fp8TileRowDot(const float* x, const float* tile, int64_t cols, int64_t k) {
   float out;
   float* outs[1] = {&out};
-  DotRowGroup<1, 1>(&x, cols, F32Rows(tile, cols), k, outs);
+  SpreadPrefetch none;
+  DotRowGroup<1, 1>(&x, cols, F32Rows(tile, cols), k, outs, none);
   return out;
 }
 
