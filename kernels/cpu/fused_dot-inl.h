@@ -175,10 +175,15 @@ HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightM
 // (round 24): FP8 16 x [2048 x 7168] 0.89 / 0.87 / 0.67 / 0.81 at 2 / 3 / 4 / 5 tokens, 16 x [7168 x 2048] 0.76 / 0.66
 // at 3 / 4, [18432 x 7168] 0.85 / 0.72 at 2 / 4, 64 x [256 x 1024] 0.74 at 5, BF16 [8192 x 7168] 0.75 / 0.82 at 2 / 4,
 // [129280 x 1024] 0.67 at 5; decode steps (`weight_load_bench`): `small` batch 5 0.75, 8 0.95 (its experts' few-token
-// products), `medium` batch 4 0.82, 16 0.90, full-shape 4-layer batch 4 0.82, 16 0.96 (A/A 0.997-1.012).
+// products), `medium` batch 4 0.82, 16 0.90, full-shape 4-layer batch 4 0.82, 16 0.96 (A/A 0.997-1.012). Rows of
+// kSpreadMinWideCols or more columns spread it up to kSpreadMaxWideTokens tokens too, where a part per pass comes in
+// two or three bursts (round 24): FP8 16 x [2048 x 7168] 0.88-0.90 / 0.91 / 0.97 / 0.99 at 6 / 8 / 12 / 16 tokens,
+// [18432 x 7168] 0.96 at 8, BF16 [16384 x 7168] 0.94 / 1.05 at 8 / 16, but at 1,024-2,048 columns 8 tokens 1.02-1.11;
+// full-shape 4-layer decode steps at batch 6 0.86, 8 0.93-0.94, 12 0.90 (A/A 1.00-1.07).
 constexpr int64_t kPrefetchTiles = 2;
 constexpr int64_t kPrefetchMinTokens = 6;
 constexpr int64_t kSpreadParts = 8;
+constexpr int64_t kSpreadMaxWideTokens = 12, kSpreadMinWideCols = 4096;
 
 // Whether a product of `tokens` tokens on w reads a tile's rows together (OneRowAtATime for its first
 // pass: a call of 2+ tokens decides for all its passes of 2+ tokens).
@@ -189,6 +194,12 @@ HWY_INLINE bool RowsTogether(int64_t tokens, const WeightMatrix& w) {
 // Whether a product of `tokens` tokens on w prefetches its tiles (above).
 HWY_INLINE bool PrefetchesTiles(int64_t tokens, const WeightMatrix& w) {
   return tokens >= kPrefetchMinTokens || RowsTogether(tokens, w);
+}
+
+// Whether a product of `tokens` tokens on w that prefetches its tiles spreads the parts over its row groups
+// (SpreadPrefetch) rather than issuing one per pass (above).
+HWY_INLINE bool SpreadsPrefetch(int64_t tokens, const WeightMatrix& w) {
+  return tokens < kPrefetchMinTokens || (tokens <= kSpreadMaxWideTokens && w.cols >= kSpreadMinWideCols);
 }
 
 // A tile's cache lines (kFusedRows rows), prefetched in parts: Part(p, passes) before pass p of the tile
@@ -351,9 +362,9 @@ HWY_INLINE int64_t PassRows(int64_t n, const WeightMatrix& w) {
 
 // The kFusedRows rows r.. of w (read through `rows`) against tokens [0, n) of x (row t at x + t * w.cols)
 // into y[t * w.rows + r + k]: passes of kWideTokens tokens while that many remain (in FP8 products whose
-// rows are read together), then of kFusedTokens, then a last odd token alone. `next` is prefetched a part
-// per pass from kPrefetchMinTokens tokens on, and below that (when PrefetchesTiles) in kSpreadParts or
-// more parts spread over every row group's columns (SpreadPrefetch).
+// rows are read together), then of kFusedTokens, then a last odd token alone. `next` is prefetched in
+// kSpreadParts or more parts spread over every row group's columns where SpreadsPrefetch, else a part per
+// pass.
 template <class Rows>
 HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const Rows& rows,
                                const TilePrefetch& next, float* y) {
@@ -364,7 +375,7 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
   const int64_t pairs = (n - wide * kWideTokens) / kFusedTokens, odd = n - wide * kWideTokens - pairs * kFusedTokens;
   const int64_t passes = wide + pairs + odd;
   SpreadPrefetch spread{&next};
-  if (n < kPrefetchMinTokens && next.first != nullptr) {
+  if (SpreadsPrefetch(n, w) && next.first != nullptr) {
     const int64_t groups = wide * (kFusedRows / kWideRows) + pairs * (kFusedRows / PassRows<kFusedTokens>(n, w)) +
                            odd * (kFusedRows / PassRows<1>(n, w));
     spread.ranges = (kSpreadParts + groups - 1) / groups;
