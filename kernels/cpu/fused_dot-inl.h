@@ -1,6 +1,7 @@
 // The decode GEMV's inner kernel: kFusedRows weight rows dotted with up to kWideTokens activation rows,
 // reading the FP8 / BF16 / F32 weights in place and decoding them in registers, so each weight byte goes
-// from memory to an FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's -inl.h pattern).
+// from memory to an FMA once. Included by kernels/cpu/matmul.cpp inside its per-target namespace (Highway's
+// -inl.h pattern).
 //
 // Bits: each token's outputs are the same whether its pass carries one, two or four tokens, and FP8
 // tiles with a NaN code (decoded by DecodeE4m3Codes, then Fp8TileRowDot: DotRowGroup for both) give the
@@ -295,7 +296,9 @@ HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t
   const hn::ScalableTag<float> df;
   const int64_t pair = 2 * static_cast<int64_t>(hn::Lanes(df));
   hn::Vec<decltype(df)> a[T][G], b[T][G];
-  HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
+  HWY_UNROLL(4) for (int64_t t = 0; t < T; ++t) {
+    HWY_UNROLL(4) for (int64_t g = 0; g < G; ++g) a[t][g] = b[t][g] = hn::Zero(df);
+  }
   int64_t i = 0;
   for (int64_t p = 0; p < spread.ranges; ++p) {
     const int64_t end = p + 1 == spread.ranges ? n : n * (p + 1) / spread.ranges / pair * pair;
@@ -403,7 +406,7 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
 
 // The kFusedRows rows r.. of w against the n token rows of x (CanFuse, !TileHasNan(w, r); for FP8, x
 // scaled for the tile's row block as above) into y[t * w.rows + r + k], k < kFusedRows, prefetching `next`
-// (the tile kPrefetchTiles ahead in the caller's order of tiles) a part per pass. The row sources are set
+// (the tile kPrefetchTiles ahead in the caller's order of tiles) as FusedDotPasses says. The row sources are set
 // up once for all of the tile's passes: their row addresses take integer divisions, which per pass of two
 // tokens cost about a third of the FP8 kernel's time with its tile in cache.
 void FusedDotTokens(const float* x, int64_t n, const WeightMatrix& w, int64_t r, const TilePrefetch& next, float* y) {
