@@ -180,10 +180,15 @@ HWY_INLINE bool OneRowAtATime(int64_t tokens, int64_t call_tokens, const WeightM
 // kSpreadMinWideCols or more columns spread it up to kSpreadMaxWideTokens tokens too, where a part per pass comes in
 // two or three bursts (round 24): FP8 16 x [2048 x 7168] 0.88-0.90 / 0.91 / 0.97 / 0.99 at 6 / 8 / 12 / 16 tokens,
 // [18432 x 7168] 0.96 at 8, BF16 [16384 x 7168] 0.94 / 1.05 at 8 / 16, but at 1,024-2,048 columns 8 tokens 1.02-1.11;
-// full-shape 4-layer decode steps at batch 6 0.86, 8 0.93-0.94, 12 0.90 (A/A 1.00-1.07).
+// full-shape 4-layer decode steps at batch 6 0.86, 8 0.93-0.94, 12 0.90 (A/A 1.00-1.07). One token cuts a tile of more
+// than kSpreadParts x kOneTokenPartLines cache lines into parts of that many lines (round 24; FP8 rows of 7,168 columns
+// take 14 parts, BF16 28): FP8 [7168 x 16384] 0.92-0.94, [7168 x 18432] 0.89, BF16 [129280 x 7168] 0.91-0.92, FP8
+// [16384 x 7168] 1.00-1.02; parts of 64 lines 0.94-0.95, of 16 lines the same for FP8 but BF16 1.03; the full-shape
+// 4-layer step at batch 1 0.921 (the variants' order reversed: 1.056; A/A 1.011), at batch 16 0.999, `medium` at batch
+// 1 1.015.
 constexpr int64_t kPrefetchTiles = 2;
 constexpr int64_t kPrefetchMinTokens = 6;
-constexpr int64_t kSpreadParts = 8;
+constexpr int64_t kSpreadParts = 8, kOneTokenPartLines = 32;
 constexpr int64_t kSpreadMaxWideTokens = 12, kSpreadMinWideCols = 4096;
 
 // Whether a product of `tokens` tokens on w reads a tile's rows together (OneRowAtATime for its first
@@ -381,7 +386,9 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
   if (SpreadsPrefetch(n, w) && next.first != nullptr) {
     const int64_t groups = wide * (kFusedRows / kWideRows) + pairs * (kFusedRows / PassRows<kFusedTokens>(n, w)) +
                            odd * (kFusedRows / PassRows<1>(n, w));
-    spread.ranges = (kSpreadParts + groups - 1) / groups;
+    const int64_t parts =
+        n == 1 ? std::max(kSpreadParts, kFusedRows * next.row_lines / kOneTokenPartLines) : kSpreadParts;
+    spread.ranges = (parts + groups - 1) / groups;
     spread.parts = groups * spread.ranges;
   }
   const auto pass = [&](auto tokens, int64_t t, int64_t p) {
