@@ -269,20 +269,6 @@ HWY_INLINE int64_t AccumulateVectors(const float* const* x, const Rows& rows, in
   return i;
 }
 
-// out[t][g] = x[t] . row k0 + g of `rows` over n columns, g < G, for T tokens, each with the same
-// accumulators and order (even vectors in `a`, odd in `b`), so one token's bits depend neither on T nor
-// on G. The scalar tail uses explicit fmas rather than whatever -ffp-contract makes of each instantiation.
-template <int64_t T, int64_t G, class Rows, class V>
-HWY_INLINE void FinishRowGroup(const float* const* x, int64_t n, const Rows& rows, int64_t k0, int64_t i,
-                               V (&a)[T][G], V (&b)[T][G], float* const* out) {
-  const hn::ScalableTag<float> df;
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t g = 0; g < G; ++g) out[t][g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
-  for (; i < n; ++i)
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t g = 0; g < G; ++g) out[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][g]);
-}
-
 // The tile ahead's prefetch parts spread over a tile's row groups (below kPrefetchMinTokens): each row
 // group's columns in `ranges` ranges, part `done` of `parts` before each. ranges == 1 and parts == 0: none.
 struct SpreadPrefetch {
@@ -293,8 +279,11 @@ struct SpreadPrefetch {
   }
 };
 
-// Columns [0, n) in spread.ranges ranges, each but the last ending on a vector pair, so every vector goes
-// to the accumulator it has in one range and the bits are those of one range.
+// out[t][g] = x[t] . row k0 + g of `rows` over n columns, g < G, for T tokens, each with the same
+// accumulators and order (even vectors in `a`, odd in `b`), so one token's bits depend neither on T nor
+// on G. The columns go in spread.ranges ranges, each but the last ending on a vector pair, so every vector
+// goes to the accumulator it has in one range and the bits are those of one range. The scalar tail uses
+// explicit fmas rather than whatever -ffp-contract makes of each instantiation.
 template <int64_t T, int64_t G, class Rows>
 HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t k0, float* const* out,
                             SpreadPrefetch& spread) {
@@ -310,7 +299,11 @@ HWY_INLINE void DotRowGroup(const float* const* x, int64_t n, Rows rows, int64_t
     spread.Before();
     i = AccumulateVectors<T, G>(x, rows, k0, i, end, a, b);
   }
-  FinishRowGroup<T, G>(x, n, rows, k0, i, a, b, out);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t g = 0; g < G; ++g) out[t][g] = hn::GetLane(hn::SumOfLanes(df, hn::Add(a[t][g], b[t][g])));
+  for (; i < n; ++i)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t g = 0; g < G; ++g) out[t][g] = std::fma(x[t][i], rows.Scalar(k0 + g, i), out[t][g]);
 }
 
 // out[t][k0 + g] = x[t] . row k0 + g of `rows`, g < G.
@@ -398,7 +391,7 @@ HWY_INLINE void FusedDotPasses(const float* x, int64_t n, const WeightMatrix& w,
     for (int64_t u = 0; u < T; ++u) xs[u] = x + (t + u) * w.cols;
     if constexpr (T == kWideTokens) {
       FusedDotRows<T, kWideRows>(xs, w.cols, rows, outs, spread);
-    } else if (OneRowAtATime(T, n, w)) {
+    } else if (PassRows<T>(n, w) == 1) {
       FusedDotRows<T, 1>(xs, w.cols, rows, outs, spread);
     } else {
       FusedDotRows<T, kFusedRows>(xs, w.cols, rows, outs, spread);
